@@ -1,0 +1,63 @@
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from './config.js';
+import { type Database, openDatabase } from './db/client.js';
+import { uuidv7 } from './lib/ids.js';
+import { loggerOptions } from './lib/logger.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
+import { authRoutes } from './modules/auth/auth.routes.js';
+import { breakGlassRoutes } from './modules/break-glass/break-glass.routes.js';
+import { healthRoutes } from './modules/health/health.routes.js';
+import { staffRoutes } from './modules/staff/staff.routes.js';
+import accessPlugin from './plugins/access.js';
+import auditPlugin from './plugins/audit.js';
+import authPlugin from './plugins/auth.js';
+import docsPlugin from './plugins/docs.js';
+import errorsPlugin from './plugins/errors.js';
+import requestContextPlugin, { REQUEST_ID_PATTERN } from './plugins/request-context.js';
+
+export interface AppDeps {
+  /** An open database; when omitted the app opens one from the config and closes it on close. */
+  database?: Database;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function buildApp(config: Config, deps: AppDeps = {}) {
+  const database =
+    deps.database ??
+    (await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX } : { dataDir: config.DATA_DIR }));
+  const app = Fastify({
+    logger: deps.logger ?? loggerOptions(config),
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    exposeHeadRoutes: false,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : uuidv7();
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // A JSON API: a body in any other media type is a 415, not a string handed to validation.
+  app.removeContentTypeParser('text/plain');
+
+  const { db } = database;
+  await app.register(requestContextPlugin, { serviceVersion: config.SERVICE_VERSION });
+  await app.register(errorsPlugin);
+  await app.register(authPlugin, { config, db });
+  await app.register(accessPlugin);
+  await app.register(auditPlugin, { config, db });
+  await app.register(docsPlugin, { version: config.SERVICE_VERSION });
+
+  await app.register(healthRoutes, { database });
+  await app.register(authRoutes, { prefix: '/v1', config, db });
+  await app.register(staffRoutes, { prefix: '/v1/staff', db });
+  await app.register(breakGlassRoutes, { prefix: '/v1/break-glass', db });
+  await app.register(auditRoutes, { prefix: '/v1/audit', config, db });
+
+  if (!deps.database) app.addHook('onClose', () => database.close());
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

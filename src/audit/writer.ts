@@ -1,0 +1,101 @@
+import type { Db, Tx } from '../db/client.js';
+import { auditEvents } from '../db/schema/index.js';
+import type { RequestContext } from '../lib/context.js';
+import { AppError } from '../lib/errors.js';
+import { type AuditEventInsert, buildAuditRow } from './record.js';
+
+interface Pending {
+  row: AuditEventInsert;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for audit records of requests that change nothing. Requests that arrive while a
+ * batch is being written wait for the next batch; each batch is one multi-row INSERT, so one
+ * commit (one fsync) makes many records durable. A caller's promise settles only when its row is
+ * committed, and the response waits for it.
+ */
+export class AuditWriter {
+  private queue: Pending[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+  private idle: Array<() => void> = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly maxBatch = 1000,
+    private readonly maxConcurrentBatches = 2,
+  ) {}
+
+  write(row: AuditEventInsert): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ row, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves once every queued record has been written or has failed. */
+  drain(): Promise<void> {
+    if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private schedule() {
+    if (this.scheduled || this.inFlight >= this.maxConcurrentBatches || this.queue.length === 0) return;
+    this.scheduled = true;
+    // Let every request that is ready in this turn of the event loop join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      while (this.inFlight < this.maxConcurrentBatches && this.queue.length > 0) {
+        this.flush(this.queue.splice(0, this.maxBatch));
+      }
+    });
+  }
+
+  private async flush(batch: Pending[]) {
+    this.inFlight++;
+    try {
+      await this.insert(batch);
+    } finally {
+      this.inFlight--;
+      this.schedule();
+      if (this.queue.length === 0 && this.inFlight === 0) for (const done of this.idle.splice(0)) done();
+    }
+  }
+
+  private async insert(batch: Pending[]) {
+    try {
+      await this.db.insert(auditEvents).values(batch.map((p) => p.row));
+      for (const p of batch) p.resolve();
+    } catch (error) {
+      if (batch.length === 1) return batch[0]?.reject(error);
+      // One unwritable row must not fail its neighbours: retry each on its own.
+      await Promise.all(batch.map((p) => this.insert([p])));
+    }
+  }
+}
+
+/**
+ * Runs a change and writes the request's audit record as the last statement of the same
+ * transaction, so the change and its record commit together or not at all.
+ */
+export async function auditedTransaction<T>(db: Db, ctx: RequestContext, change: (tx: Tx) => Promise<T>): Promise<T> {
+  const result = await db.transaction(async (tx) => {
+    const value = await change(tx);
+    try {
+      await tx.insert(auditEvents).values(buildAuditRow(ctx, ctx.route.successStatus));
+    } catch (error) {
+      throw auditUnavailable(error);
+    }
+    return value;
+  });
+  ctx.audit.written = true;
+  return result;
+}
+
+export const auditUnavailable = (cause: unknown) =>
+  new AppError('unavailable', 'The audit trail could not be written, so the request was not carried out', {
+    cause,
+    retryAfter: 5,
+  });

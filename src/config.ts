@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const secret = (name: string) =>
+  z.string({ error: `${name} is required (at least 32 characters)` }).min(32, `${name} must be at least 32 characters`);
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: integer(0, 65535).default(3000),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'DATABASE_URL must be a postgres:// URL' }).optional(),
+  DB_POOL_MAX: integer(1, 500).default(20),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  JWT_SECRET: secret('JWT_SECRET'),
+  JWT_TTL_SECONDS: integer(60, 86_400).default(900),
+  AUDIT_HMAC_KEY: secret('AUDIT_HMAC_KEY'),
+  AUDIT_SEAL_INTERVAL_MS: integer(100, 3_600_000).default(1000),
+  LOGIN_MAX_FAILURES: integer(1, 1000).default(5),
+  LOGIN_LOCK_SECONDS: integer(1, 86_400).default(900),
+  BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SERVICE_VERSION: z
+    .string()
+    .min(1)
+    .default(process.env.npm_package_version ?? '0.0.0'),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+/** Thrown when the environment cannot start the service; the message names every bad variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and validates the environment. Secrets have no defaults: with DATABASE_URL they must be
+ * given. The embedded (PGlite) demo mode generates them once into DATA_DIR so `npm start` works on
+ * a machine with nothing but Node, and keeps them there so tokens and the audit chain survive a
+ * restart.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const input = { ...env };
+  for (const key of Object.keys(input)) if (input[key] === '') delete input[key];
+  if (!input.DATABASE_URL) Object.assign(input, embeddedSecrets(input));
+  const parsed = envSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+function embeddedSecrets(env: Env): Env {
+  if (env.JWT_SECRET && env.AUDIT_HMAC_KEY) return {};
+  const dir = resolve(env.DATA_DIR ?? './.data');
+  const file = join(dir, 'secrets.json');
+  let stored: Env = {};
+  if (existsSync(file)) stored = JSON.parse(readFileSync(file, 'utf8')) as Env;
+  const generated = {
+    JWT_SECRET: stored.JWT_SECRET ?? randomBytes(48).toString('base64url'),
+    AUDIT_HMAC_KEY: stored.AUDIT_HMAC_KEY ?? randomBytes(48).toString('base64url'),
+  };
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, JSON.stringify(generated, null, 2), { mode: 0o600 });
+  }
+  return { JWT_SECRET: env.JWT_SECRET ?? generated.JWT_SECRET, AUDIT_HMAC_KEY: env.AUDIT_HMAC_KEY ?? generated.AUDIT_HMAC_KEY };
+}

@@ -1,0 +1,45 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { verifyChain } from '../../audit/verify.js';
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/client.js';
+import { authed } from '../../lib/context.js';
+import { problemResponse } from '../../plugins/errors.js';
+
+const verifyResponse = z
+  .object({
+    clinicId: z.uuid(),
+    ok: z.boolean(),
+    rowsChecked: z.number().int(),
+    sealedThrough: z.number().int(),
+    firstBreak: z
+      .object({
+        seq: z.number().int().nullable(),
+        eventId: z.uuid().nullable(),
+        reason: z.enum(['sequence-gap', 'previous-link-mismatch', 'event-missing', 'hmac-mismatch', 'unsealed-event-in-sealed-range']),
+      })
+      .nullable(),
+  })
+  .meta({ id: 'AuditVerification' });
+
+export const auditRoutes: FastifyPluginAsyncZod<{ config: Config; db: Db }> = async (app, { config, db }) => {
+  app.get(
+    '/verify',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: "Seal pending records, then verify the clinic's audit chain end to end",
+        response: { 200: verifyResponse, '4xx': problemResponse, '5xx': problemResponse },
+      },
+      config: { access: 'audit.read', audit: 'audit.verify' },
+    },
+    async (request) => {
+      const ctx = authed(request);
+      await app.auditSealer.sealPending();
+      const report = await verifyChain(db, config.AUDIT_HMAC_KEY, ctx.actor.clinicId);
+      ctx.audit.resultCount = report.rowsChecked;
+      ctx.audit.details = { ok: report.ok, firstBreak: report.firstBreak };
+      return report;
+    },
+  );
+};

@@ -1,0 +1,54 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Db } from '../../db/client.js';
+import { authed } from '../../lib/context.js';
+import { problemResponse } from '../../plugins/errors.js';
+import { createGrantBody, grantIdParams, grantPage, grantResponse, listGrantsQuery, reviewBody } from './break-glass.schema.js';
+import { createGrant, listGrants, reviewGrant } from './break-glass.service.js';
+
+const tags = ['break-glass'];
+const problems = { '4xx': problemResponse, '5xx': problemResponse };
+
+export const breakGlassRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+  app.post(
+    '/',
+    {
+      schema: {
+        tags,
+        summary: 'Open emergency access to a client outside your relationships (time-boxed, reviewed by compliance)',
+        body: createGrantBody,
+        response: { 201: grantResponse, ...problems },
+      },
+      config: { access: 'break-glass.request', audit: 'break-glass.create' },
+    },
+    async (request, reply) => reply.code(201).send(await createGrant(db, authed(request), request.body)),
+  );
+
+  app.get(
+    '/',
+    {
+      schema: {
+        tags,
+        summary: 'List grants for review (default: unreviewed)',
+        querystring: listGrantsQuery,
+        response: { 200: grantPage, ...problems },
+      },
+      config: { access: 'break-glass.review', audit: 'break-glass.list' },
+    },
+    async (request) => listGrants(db, authed(request), request.query),
+  );
+
+  app.post(
+    '/:id/review',
+    {
+      schema: {
+        tags,
+        summary: 'Record the compliance review of a grant',
+        params: grantIdParams,
+        body: reviewBody,
+        response: { 201: grantResponse, ...problems },
+      },
+      config: { access: 'break-glass.review', audit: 'break-glass.review' },
+    },
+    async (request, reply) => reply.code(201).send(await reviewGrant(db, authed(request), request.params.id, request.body)),
+  );
+};

@@ -1,0 +1,27 @@
+import type { StaffRole } from '../db/schema/index.js';
+
+/**
+ * Every route names one of these rules in its config; a name not listed here refuses start-up.
+ * A rule lists the roles that may use the route at all. Rules about one client add a relationship
+ * check in the service (see clientAccess), where the client is known.
+ */
+export interface AccessRule {
+  description: string;
+  /** Roles that pass the role check; 'any' admits every signed-in staff member. */
+  roles: readonly StaffRole[] | 'any';
+}
+
+const clinicians = ['therapist', 'skills_trainer', 'team_lead'] as const satisfies readonly StaffRole[];
+
+export const accessRules = {
+  public: { description: 'no sign-in needed', roles: 'any' },
+  self: { description: 'any signed-in staff member, about themselves', roles: 'any' },
+  'staff.manage': { description: 'administrators manage staff accounts and roles', roles: ['admin'] },
+  'break-glass.request': { description: 'clinicians request emergency access to a client', roles: clinicians },
+  'break-glass.review': { description: 'compliance reviews emergency access', roles: ['compliance'] },
+  'audit.read': { description: 'compliance reads and verifies the audit trail', roles: ['compliance'] },
+} as const satisfies Record<string, AccessRule>;
+
+export type AccessRuleName = keyof typeof accessRules;
+
+export const isAccessRuleName = (value: unknown): value is AccessRuleName => typeof value === 'string' && Object.hasOwn(accessRules, value);

@@ -1,0 +1,103 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { buildTestApp, createFileDatabase } from '../helpers/app.js';
+import { bearer, createClinic, tokenFor } from '../helpers/factories.js';
+
+const app = await buildTestApp({ BODY_LIMIT_BYTES: '2048' });
+
+function expectProblem(response: { statusCode: number; headers: Record<string, unknown>; json: () => unknown }, status: number) {
+  expect(response.statusCode).toBe(status);
+  expect(String(response.headers['content-type'])).toMatch(/^application\/problem\+json/);
+  const body = response.json() as Record<string, unknown>;
+  expect(body).toMatchObject({
+    status,
+    type: expect.stringMatching(/^\/problems\//),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
+  expect(body.instance).toBe(response.headers['x-request-id']);
+  return body;
+}
+
+describe('operations', () => {
+  it('answers /healthz and /readyz', async () => {
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json().status).toBe('ready');
+  });
+
+  it('accepts a sane X-Request-Id and echoes it; replaces an unsafe one', async () => {
+    const given = await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'front-end.42:abc' } });
+    expect(given.headers['x-request-id']).toBe('front-end.42:abc');
+    const unsafe = await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'bad id\twith spaces' } });
+    expect(unsafe.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('problem+json errors', () => {
+  it('404 for an unknown route', async () => {
+    const body = expectProblem(await app.inject({ method: 'GET', url: '/v1/no-such-thing' }), 404);
+    expect(body.detail).toContain('/v1/no-such-thing');
+  });
+
+  it('400 for malformed JSON', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"email": ',
+    });
+    expectProblem(response, 400);
+  });
+
+  it('415 for a content type the API does not take', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'hello',
+    });
+    expectProblem(response, 415);
+  });
+
+  it('413 for a body over the limit', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ clinic: 'x', email: 'a@b.test', password: 'p'.repeat(4096) }),
+    });
+    expectProblem(response, 413);
+  });
+
+  it('400 listing each failing field, and unknown fields are rejected', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { clinic: '', email: 'not-an-email', password: 7, extra: true },
+    });
+    const body = expectProblem(response, 400);
+    const fields = (body.errors as Array<{ in: string; field: string }>).map((e) => `${e.in}.${e.field}`);
+    expect(fields).toEqual(expect.arrayContaining(['body.clinic', 'body.email', 'body.password', 'body.']));
+    expect(body.detail).toContain('body.email');
+  });
+
+  it('500 with no internals when the database fails in a way nobody expected', async () => {
+    const database = await createFileDatabase();
+    const broken = await buildTestApp({}, database);
+    const { admin } = await createClinic(database);
+    await database.db.execute(sql.raw('ALTER TABLE clinics RENAME COLUMN name TO secret_column_name'));
+    const response = await broken.inject({ method: 'GET', url: '/v1/me', headers: bearer(tokenFor(broken, admin)) });
+    const body = expectProblem(response, 500);
+    expect(JSON.stringify(body)).not.toMatch(/secret_column_name|select|column|at .*\.ts/i);
+    const [record] = (
+      await database.db.execute(
+        sql`select http_status, outcome from audit_events where request_id = ${response.headers['x-request-id'] as string}`,
+      )
+    ).rows;
+    expect(record).toEqual({ http_status: 500, outcome: 'error' });
+    await broken.close();
+    await database.close();
+  });
+});

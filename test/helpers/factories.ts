@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { App } from '../../src/app.js';
 import type { Database } from '../../src/db/client.js';
 import type { StaffRole } from '../../src/db/schema/index.js';
@@ -40,3 +40,10 @@ export function tokenFor(app: App, member: { id: string; clinicId: string; roles
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** Signs an HS256 JWT by hand: for expired tokens and tokens signed with the wrong secret. */
+export function signToken(secret: string, claims: Record<string, unknown>) {
+  const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+  const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}`;
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
+}

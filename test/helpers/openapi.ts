@@ -1,17 +1,12 @@
-import { PGlite } from '@electric-sql/pglite';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
 
-/** The OpenAPI document as the code generates it; no database is touched. */
+/** The OpenAPI document as the code generates it. The pool is never used, so no database is needed. */
 export async function buildOpenApiYaml(): Promise<string> {
-  const config = loadConfig({
-    JWT_SECRET: 'x'.repeat(32),
-    AUDIT_HMAC_KEY: 'y'.repeat(32),
-    DATABASE_URL: 'postgres://openapi@localhost/none',
-    SERVICE_VERSION: '0.1.0',
-  });
-  const database = await openDatabase({ pglite: new PGlite() });
+  const url = 'postgres://openapi@127.0.0.1:1/unused';
+  const config = loadConfig({ JWT_SECRET: 'x'.repeat(32), AUDIT_HMAC_KEY: 'y'.repeat(32), DATABASE_URL: url, SERVICE_VERSION: '0.1.0' });
+  const database = await openDatabase({ url, poolMax: 1 });
   const app = await buildApp(config, { database, logger: false });
   await app.ready();
   const yaml = app.swagger({ yaml: true });

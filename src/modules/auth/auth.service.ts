@@ -106,7 +106,9 @@ export async function loadActor(db: Db, claims: TokenClaims): Promise<Actor | nu
     .from(staff)
     .where(and(eq(staff.clinicId, claims.cid), eq(staff.id, claims.sub)));
   if (!row?.active) return null;
-  if (row.tokensValidAfter && (claims.iat ?? 0) < Math.floor(row.tokensValidAfter.getTime() / 1000)) return null;
+  // iat has whole-second resolution: a token whose second began before the revocation may have
+  // been issued before it, so it is refused (a token from that same second is not revived).
+  if (row.tokensValidAfter && (claims.iat ?? 0) * 1000 < row.tokensValidAfter.getTime()) return null;
   return { staffId: row.id, clinicId: row.clinicId, roles: row.roles, email: row.email, displayName: row.displayName, tokenId: claims.jti };
 }
 

@@ -1,0 +1,70 @@
+import type { RouteOptions } from 'fastify';
+import type { App } from '../../src/app.js';
+import type { StaffRole } from '../../src/db/schema/index.js';
+import { staffRoles } from '../../src/db/schema/index.js';
+import { uuidv7 } from '../../src/lib/ids.js';
+import { type AccessRuleName, accessRules } from '../../src/policy/rules.js';
+import { query } from './app.js';
+import { createStaffMember } from './factories.js';
+
+/**
+ * A valid request for every route that takes a body or headers, keyed by "METHOD /url". The
+ * contract suite fails for a new route until it has one here, so new modules get the same
+ * coverage by adding one line.
+ */
+export const routeSamples: Record<string, { body?: unknown; headers?: Record<string, string> }> = {
+  'POST /v1/staff': {
+    body: { email: 'contract@example.test', displayName: 'Contract Probe', roles: ['therapist'], password: 'a long enough password' },
+  },
+  'PATCH /v1/staff/:id': { body: { displayName: 'Renamed Probe' }, headers: { 'if-match': '"1"' } },
+  'PUT /v1/staff/:id/roles': { body: { roles: ['therapist'] }, headers: { 'if-match': '"1"' } },
+  'POST /v1/staff/:id/deactivate': {},
+  'POST /v1/staff/:id/reactivate': {},
+  'POST /v1/break-glass': { body: { clientId: uuidv7(), reason: 'Client in crisis, primary therapist unreachable', minutes: 30 } },
+  'POST /v1/break-glass/:id/review': { body: { outcome: 'justified', note: 'Reviewed against the crisis log' } },
+};
+
+/** Creates a resource of the route's type in the given clinic and returns its id, for the 404 check. */
+export const resourceFactories: Record<string, (clinicId: string) => Promise<string>> = {
+  staff: async (clinicId) => (await createStaffMember(clinicId, ['therapist'])).id,
+  'break-glass-grant': async (clinicId) => {
+    const member = await createStaffMember(clinicId, ['therapist']);
+    const id = uuidv7();
+    await query(
+      `INSERT INTO break_glass_grants (clinic_id, id, staff_id, client_id, reason, minutes, starts_at, expires_at)
+       VALUES ('${clinicId}', '${id}', '${member.id}', '${uuidv7()}', 'Synthetic grant for the contract suite', 10, now(), now() + interval '10 minutes')`,
+    );
+    return id;
+  },
+};
+
+export interface ContractRoute {
+  method: string;
+  url: string;
+  access: AccessRuleName;
+  audit: string | false;
+  resourceType: string | null;
+  hasBody: boolean;
+}
+
+export function describeRoutes(app: App): ContractRoute[] {
+  return app.routeRegistry.map((route: RouteOptions) => ({
+    method: String(route.method),
+    url: route.url,
+    access: route.config?.access as AccessRuleName,
+    audit: route.config?.audit ?? false,
+    resourceType: null,
+    hasBody: Boolean(route.schema?.body),
+  }));
+}
+
+/** A role the route's rule admits, and one it refuses (null when every role is admitted). */
+export function rolesFor(access: AccessRuleName): { allowed: StaffRole; refused: StaffRole | null } {
+  const roles = accessRules[access].roles;
+  if (roles === 'any') return { allowed: 'therapist', refused: null };
+  const allowed = (roles as readonly StaffRole[])[0] as StaffRole;
+  const refused = staffRoles.find((role) => !(roles as readonly StaffRole[]).includes(role)) ?? null;
+  return { allowed, refused };
+}
+
+export const fillPath = (url: string, id: string) => url.replace(/:[A-Za-z]+/g, id);

@@ -98,7 +98,8 @@ function relay(targetPort: number, targetHost: string) {
         }
         client.pipe(upstream).pipe(client);
       });
-      server.listen(port, '127.0.0.1', () => resolve((server?.address() as { port: number }).port));
+      const listening = server;
+      listening.listen(port, '127.0.0.1', () => resolve((listening.address() as { port: number }).port));
     });
   const cut = () =>
     new Promise<void>((resolve) => {

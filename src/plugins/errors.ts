@@ -48,12 +48,14 @@ const statusCodes: Record<number, ErrorCode> = Object.fromEntries(
 export function toAppError(error: FastifyError | Error): AppError {
   if (error instanceof AppError) return error;
   if (hasZodFastifySchemaValidationErrors(error)) {
-    const where = (error as FastifyError).validationContext ?? 'body';
-    const errors: FieldError[] = error.validation.map((issue) => ({
-      in: where,
-      field: issue.instancePath.replace(/^\//, '').replaceAll('/', '.'),
-      message: issue.message ?? 'is invalid',
-    }));
+    const context = (error as FastifyError).validationContext ?? 'body';
+    const where = context === 'querystring' ? 'query' : context;
+    const errors: FieldError[] = error.validation.flatMap((issue) => {
+      const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
+      const unknown = issue.keyword === 'unrecognized_keys' ? ((issue.params as { keys?: string[] }).keys ?? []) : [];
+      if (unknown.length > 0) return unknown.map((key) => ({ in: where, field: path ? `${path}.${key}` : key, message: 'is not a known field' }));
+      return [{ in: where, field: path, message: issue.message ?? 'is invalid' }];
+    });
     const fields = errors.map((e) => (e.field ? `${where}.${e.field}` : where));
     return new AppError('validation_failed', `Invalid ${[...new Set(fields)].join(', ')}`, { errors });
   }

@@ -42,8 +42,8 @@ export function tokenFor(app: App, member: { id: string; clinicId: string; roles
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** Signs an HS256 JWT by hand: for expired tokens and tokens signed with the wrong secret. */
-export function signToken(secret: string, claims: Record<string, unknown>) {
+export function signToken(secret: string, claims: Record<string, unknown>, header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' }) {
   const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
-  const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}`;
+  const unsigned = `${encode(header)}.${encode(claims)}`;
   return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
 }

@@ -91,6 +91,9 @@ export function reviewGrant(db: Db, ctx: AuthedContext, grantId: string, input: 
       .for('update');
     if (!grant) throw notFound('Break-glass grant');
     ctx.audit.clientIds.push(grant.clientId);
+    if (grant.staffId === ctx.actor.staffId) {
+      throw new AppError('forbidden', 'A grant must be reviewed by someone other than the person who used it', { denialReason: 'self-review' });
+    }
     const [review] = await tx
       .insert(breakGlassReviews)
       .values({ clinicId: grant.clinicId, id: uuidv7(), grantId, reviewerId: ctx.actor.staffId, outcome: input.outcome, note: input.note })

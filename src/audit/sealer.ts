@@ -80,13 +80,18 @@ export class AuditSealer {
     if (events.length === 0) return 0;
     const horizon = events.length < this.batchSize ? xmin : (events.at(-1) as AuditEventRow).txid;
     const seals = await this.link(tx, events, horizon);
-    for (let i = 0; i < seals.length; i += 1000) await tx.insert(auditSeals).values(seals.slice(i, i + 1000));
+    await tx.execute(
+      sql`insert into audit_seals (clinic_id, seq, event_id, horizon, prev_hmac, hmac)
+          select clinic_id, seq, event_id, horizon, prev_hmac, hmac
+            from jsonb_to_recordset(${JSON.stringify(seals)}::jsonb)
+              as s(clinic_id uuid, seq bigint, event_id uuid, horizon xid8, prev_hmac text, hmac text)`,
+    );
     return events.length;
   }
 
   private async link(tx: Tx, events: AuditEventRow[], horizon: string) {
     const heads = new Map<string, { seq: number; hmac: string }>();
-    const seals: (typeof auditSeals.$inferInsert)[] = [];
+    const seals: Array<{ clinic_id: string; seq: number; event_id: string; horizon: string; prev_hmac: string; hmac: string }> = [];
     for (const event of events) {
       let head = heads.get(event.clinicId);
       if (!head) {
@@ -100,7 +105,7 @@ export class AuditSealer {
       }
       const seq = head.seq + 1;
       const hmac = chainHmac(this.key, event.clinicId, seq, head.hmac, event);
-      seals.push({ clinicId: event.clinicId, seq, eventId: event.id, horizon, prevHmac: head.hmac, hmac });
+      seals.push({ clinic_id: event.clinicId, seq, event_id: event.id, horizon, prev_hmac: head.hmac, hmac });
       heads.set(event.clinicId, { seq, hmac });
     }
     return seals;

@@ -9,6 +9,8 @@ export interface Actor {
   displayName: string;
   /** Token id (jti) of the credential this request came with. */
   tokenId: string;
+  /** The rest of the member's record, read with the token check, so GET /v1/me needs no second query. */
+  profile: { version: number; createdAt: Date; updatedAt: Date; clinicName: string };
 }
 
 /** Why a request was allowed; recorded on its audit event. */

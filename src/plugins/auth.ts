@@ -40,7 +40,9 @@ export default fp(
     await app.register(fastifyJwt, {
       secret: opts.config.JWT_SECRET,
       sign: { algorithm: 'HS256', expiresIn: opts.config.JWT_TTL_SECONDS },
-      verify: { algorithms: ['HS256'] },
+      // Verified tokens are cached (until they expire) so a busy client is not re-verified per request;
+      // revocation does not rely on this: every request still loads the account.
+      verify: { algorithms: ['HS256'], cache: 10_000 },
     });
     app.decorate('authenticate', async (request: FastifyRequest) => {
       if (!request.headers.authorization) throw unauthenticated('missing-token');

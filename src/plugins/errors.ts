@@ -53,7 +53,8 @@ export function toAppError(error: FastifyError | Error): AppError {
     const errors: FieldError[] = error.validation.flatMap((issue) => {
       const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
       const unknown = issue.keyword === 'unrecognized_keys' ? ((issue.params as { keys?: string[] }).keys ?? []) : [];
-      if (unknown.length > 0) return unknown.map((key) => ({ in: where, field: path ? `${path}.${key}` : key, message: 'is not a known field' }));
+      if (unknown.length > 0)
+        return unknown.map((key) => ({ in: where, field: path ? `${path}.${key}` : key, message: 'is not a known field' }));
       return [{ in: where, field: path, message: issue.message ?? 'is invalid' }];
     });
     const fields = errors.map((e) => (e.field ? `${where}.${e.field}` : where));

@@ -40,6 +40,6 @@ export const authRoutes: FastifyPluginAsyncZod<{ config: Config; db: Db }> = asy
       schema: { tags, summary: 'The signed-in staff member', response: { 200: meResponse, ...problems } },
       config: { access: 'self', audit: 'auth.me' },
     },
-    async (request) => readMe(db, authed(request)),
+    async (request) => readMe(authed(request)),
   );
 };

@@ -2,7 +2,7 @@ import { and, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { clinics, loginThrottle, staff } from '../../db/schema/index.js';
 import type { Actor, AuthedContext, RequestContext } from '../../lib/context.js';
-import { AppError, notFound } from '../../lib/errors.js';
+import { AppError } from '../../lib/errors.js';
 import { verifyPassword } from '../../lib/passwords.js';
 import type { TokenClaims } from '../../plugins/auth.js';
 import { toStaffResponse } from '../staff/staff.service.js';
@@ -30,7 +30,7 @@ export async function login(db: Db, ctx: RequestContext, throttle: ThrottleSetti
   await refuseIfLocked(db, Object.values(keys));
 
   const [found] = await db
-    .select({ staff, clinicId: clinics.id })
+    .select({ staff, clinicId: clinics.id, clinicName: clinics.name })
     .from(clinics)
     .leftJoin(staff, and(eq(staff.clinicId, clinics.id), sql`lower(${staff.email}) = ${email}`))
     .where(eq(clinics.slug, input.clinic.toLowerCase()));
@@ -53,6 +53,7 @@ export async function login(db: Db, ctx: RequestContext, throttle: ThrottleSetti
     email: account.email,
     displayName: account.displayName,
     tokenId: '',
+    profile: { version: account.version, createdAt: account.createdAt, updatedAt: account.updatedAt, clinicName: found?.clinicName ?? '' },
   };
   return toStaffResponse(account);
 }
@@ -88,12 +89,8 @@ async function recordFailure(db: Db, key: string, limit: number, lockSeconds: nu
     });
 }
 
-/**
- * The staff member a token names, if the account is active and the token was issued after the
- * account's tokens were last revoked.
- */
-export async function loadActor(db: Db, claims: TokenClaims): Promise<Actor | null> {
-  const [row] = await db
+function prepareActorQuery(db: Db) {
+  return db
     .select({
       id: staff.id,
       clinicId: staff.clinicId,
@@ -102,24 +99,60 @@ export async function loadActor(db: Db, claims: TokenClaims): Promise<Actor | nu
       displayName: staff.displayName,
       active: staff.active,
       tokensValidAfter: staff.tokensValidAfter,
+      version: staff.version,
+      createdAt: staff.createdAt,
+      updatedAt: staff.updatedAt,
+      clinicName: clinics.name,
     })
     .from(staff)
-    .where(and(eq(staff.clinicId, claims.cid), eq(staff.id, claims.sub)));
-  if (!row?.active) return null;
-  // iat has whole-second resolution: a token whose second began before the revocation may have
-  // been issued before it, so it is refused (a token from that same second is not revived).
-  if (row.tokensValidAfter && (claims.iat ?? 0) * 1000 < row.tokensValidAfter.getTime()) return null;
-  return { staffId: row.id, clinicId: row.clinicId, roles: row.roles, email: row.email, displayName: row.displayName, tokenId: claims.jti };
+    .innerJoin(clinics, eq(clinics.id, staff.clinicId))
+    .where(and(eq(staff.clinicId, sql.placeholder('clinicId')), eq(staff.id, sql.placeholder('staffId'))))
+    .prepare('load_actor');
 }
 
-export async function readMe(db: Db, ctx: AuthedContext) {
-  ctx.audit.resourceId = ctx.actor.staffId;
-  const [row] = await db
-    .select({ staff, clinicName: clinics.name })
-    .from(staff)
-    .innerJoin(clinics, eq(clinics.id, staff.clinicId))
-    .where(and(eq(staff.clinicId, ctx.actor.clinicId), eq(staff.id, ctx.actor.staffId)));
-  if (!row) throw notFound('Staff member');
+/** Every request runs this query: prepared once per database, planned once per connection. */
+const actorQueries = new WeakMap<Db, ReturnType<typeof prepareActorQuery>>();
+
+/**
+ * The staff member a token names, if the account is active and the token was issued after the
+ * account's tokens were last revoked.
+ */
+export async function loadActor(db: Db, claims: TokenClaims): Promise<Actor | null> {
+  let actorQuery = actorQueries.get(db);
+  if (!actorQuery) {
+    actorQuery = prepareActorQuery(db);
+    actorQueries.set(db, actorQuery);
+  }
+  const [row] = await actorQuery.execute({ clinicId: claims.cid, staffId: claims.sub });
+  if (!row?.active) return null;
+  // iat has whole seconds: a token from the second of a revocation may predate it, so it is refused too.
+  if (row.tokensValidAfter && (claims.iat ?? 0) * 1000 < row.tokensValidAfter.getTime()) return null;
+  return {
+    staffId: row.id,
+    clinicId: row.clinicId,
+    roles: row.roles,
+    email: row.email,
+    displayName: row.displayName,
+    tokenId: claims.jti,
+    profile: { version: row.version, createdAt: row.createdAt, updatedAt: row.updatedAt, clinicName: row.clinicName },
+  };
+}
+
+/** The signed-in member, as loaded by the token check in this same request. */
+export function readMe(ctx: AuthedContext) {
+  const { actor } = ctx;
+  ctx.audit.resourceId = actor.staffId;
   ctx.audit.resultCount = 1;
-  return { ...toStaffResponse(row.staff), clinicId: row.staff.clinicId, clinicName: row.clinicName };
+  return {
+    id: actor.staffId,
+    email: actor.email,
+    displayName: actor.displayName,
+    roles: actor.roles,
+    active: true,
+    version: actor.profile.version,
+    createdAt: actor.profile.createdAt,
+    updatedAt: actor.profile.updatedAt,
+    clinicId: actor.clinicId,
+    clinicName: actor.profile.clinicName,
+  };
 }

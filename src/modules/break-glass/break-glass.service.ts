@@ -92,7 +92,9 @@ export function reviewGrant(db: Db, ctx: AuthedContext, grantId: string, input: 
     if (!grant) throw notFound('Break-glass grant');
     ctx.audit.clientIds.push(grant.clientId);
     if (grant.staffId === ctx.actor.staffId) {
-      throw new AppError('forbidden', 'A grant must be reviewed by someone other than the person who used it', { denialReason: 'self-review' });
+      throw new AppError('forbidden', 'A grant must be reviewed by someone other than the person who used it', {
+        denialReason: 'self-review',
+      });
     }
     const [review] = await tx
       .insert(breakGlassReviews)

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
@@ -10,7 +10,7 @@ import { breakGlassRoutes } from './modules/break-glass/break-glass.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { staffRoutes } from './modules/staff/staff.routes.js';
 import accessPlugin from './plugins/access.js';
-import auditPlugin from './plugins/audit.js';
+import auditPlugin, { answerFrameworkError } from './plugins/audit.js';
 import authPlugin from './plugins/auth.js';
 import docsPlugin from './plugins/docs.js';
 import errorsPlugin from './plugins/errors.js';
@@ -26,7 +26,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}) {
   const database =
     deps.database ??
     (await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX } : { dataDir: config.DATA_DIR }));
-  const app = Fastify({
+  const app: FastifyInstance = Fastify({
     logger: deps.logger ?? loggerOptions(config),
     bodyLimit: config.BODY_LIMIT_BYTES,
     exposeHeadRoutes: false,
@@ -36,6 +36,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}) {
       return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : uuidv7();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors: (error, request, reply) => void answerFrameworkError(app, config.SERVICE_VERSION, error, request, reply),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -1,11 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { buildAuditRow } from '../audit/record.js';
 import { AuditSealer } from '../audit/sealer.js';
 import { AuditWriter, auditUnavailable } from '../audit/writer.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
-import { PROBLEM_CONTENT_TYPE, problemFor } from './errors.js';
+import { PROBLEM_CONTENT_TYPE, problemFor, toAppError } from './errors.js';
+import { createRequestContext } from './request-context.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -55,3 +56,29 @@ export default fp(
   },
   { name: 'audit', dependencies: ['request-context', 'errors'] },
 );
+
+/**
+ * Requests Fastify refuses before routing (a malformed URL, an over-long path parameter) run no
+ * hooks, so they are answered and audited here, the same way as every other request.
+ */
+export async function answerFrameworkError(
+  app: FastifyInstance,
+  serviceVersion: string,
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  request.ctx = createRequestContext(request, serviceVersion);
+  const appError = toAppError(error);
+  let status = appError.status;
+  let body = problemFor(appError, request.id);
+  try {
+    await app.auditWriter.write(buildAuditRow(request.ctx, status));
+    request.ctx.audit.written = true;
+  } catch (auditError) {
+    request.log.error({ err: auditError }, 'audit write failed; response withheld');
+    body = problemFor(auditUnavailable(auditError), request.id);
+    status = 503;
+  }
+  return reply.code(status).type(PROBLEM_CONTENT_TYPE).header('x-request-id', request.id).send(JSON.stringify(body));
+}

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { buildTestApp, createFileDatabase } from '../helpers/app.js';
+import { buildTestApp, createFileDatabase, query } from '../helpers/app.js';
 import { bearer, createClinic, tokenFor } from '../helpers/factories.js';
 import { expectProblem } from '../helpers/problems.js';
 
@@ -86,5 +86,20 @@ describe('problem+json errors', () => {
     expect(record).toEqual({ http_status: 500, outcome: 'error' });
     await broken.close();
     await database.close();
+  });
+});
+
+describe('requests Fastify refuses before routing', () => {
+  it('a malformed URL and an over-long path parameter get problem+json and one audit record each', async () => {
+    const cases = [
+      { url: '/v1/staff/%zz', status: 400 },
+      { url: `/v1/staff/${'a'.repeat(200)}`, status: 414 },
+    ];
+    for (const { url, status } of cases) {
+      const response = await app.inject({ method: 'GET', url, headers: { 'x-request-id': `framework-${status}` } });
+      expectProblem(response, status);
+      const records = await query(sql`select http_status, outcome, subtype from audit_events where request_id = ${`framework-${status}`}`);
+      expect(records).toEqual([{ http_status: status, outcome: 'failure', subtype: 'unrouted' }]);
+    }
   });
 });

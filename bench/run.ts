@@ -61,7 +61,8 @@ const apiEnv = {
   JWT_TTL_SECONDS: process.env.JWT_TTL_SECONDS || '3600',
   JWT_SECRET: process.env.JWT_SECRET || secret(),
   AUDIT_HMAC_KEY: process.env.AUDIT_HMAC_KEY || secret(),
-  AUDIT_SEAL_INTERVAL_MS: process.env.AUDIT_SEAL_INTERVAL_MS || '1000',
+  AUDIT_SEAL_INTERVAL_MS: process.env.AUDIT_SEAL_INTERVAL_MS || '250',
+  WORKERS: process.env.WORKERS || '1',
   NODE_ENV: process.env.NODE_ENV || 'production',
 };
 
@@ -357,6 +358,7 @@ async function main() {
     'LOG_LEVEL',
     'JWT_TTL_SECONDS',
     'AUDIT_SEAL_INTERVAL_MS',
+    'WORKERS',
     'NODE_ENV',
   ]
     .filter((name) => process.env[name])
@@ -427,7 +429,7 @@ async function main() {
       `${settings.connections} connections in every phase, ${settings.seconds} s per phase; (c) after a ${settings.warmupSeconds} s warm-up`,
       `pgbench: --protocol=prepared --client=${settings.connections} --jobs=${settings.pgbenchThreads} --time=${settings.seconds}, custom script, per-transaction log (-l) for percentiles`,
       `API: node --import tsx src/server.ts with DB_POOL_MAX=${apiEnv.DB_POOL_MAX}, LOG_LEVEL=${apiEnv.LOG_LEVEL}, NODE_ENV=${apiEnv.NODE_ENV}, ` +
-        `AUDIT_SEAL_INTERVAL_MS=${apiEnv.AUDIT_SEAL_INTERVAL_MS}, JWT_TTL_SECONDS=${apiEnv.JWT_TTL_SECONDS}`,
+        `AUDIT_SEAL_INTERVAL_MS=${apiEnv.AUDIT_SEAL_INTERVAL_MS}, WORKERS=${apiEnv.WORKERS}, JWT_TTL_SECONDS=${apiEnv.JWT_TTL_SECONDS}`,
       `A fresh database with one clinic and one admin; CHECKPOINT before each phase${checkpointAllowed ? '' : ' (not permitted, skipped)'}`,
     ],
   };

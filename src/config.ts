@@ -14,22 +14,25 @@ const envSchema = z.object({
   PORT: integer(0, 65535).default(3000),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'DATABASE_URL must be a postgres:// URL' }).optional(),
   DB_POOL_MAX: integer(1, 500).default(20),
+  WORKERS: integer(1, 64).default(1),
   DATA_DIR: z.string().min(1).default('./.data'),
   JWT_SECRET: secret('JWT_SECRET'),
   JWT_TTL_SECONDS: integer(60, 86_400).default(900),
   AUDIT_HMAC_KEY: secret('AUDIT_HMAC_KEY'),
-  AUDIT_SEAL_INTERVAL_MS: integer(100, 3_600_000).default(1000),
+  AUDIT_SEAL_INTERVAL_MS: integer(50, 3_600_000).default(250),
   LOGIN_MAX_FAILURES: integer(1, 1000).default(5),
   LOGIN_LOCK_SECONDS: integer(1, 86_400).default(900),
   BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  SERVICE_VERSION: z
-    .string()
-    .min(1)
-    .default(process.env.npm_package_version ?? '0.0.0'),
+  SERVICE_VERSION: z.string().min(1).default(packageVersion()),
 });
 
 export type Config = z.infer<typeof envSchema>;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}
 
 /** Thrown when the environment cannot start the service; the message names every bad variable. */
 export class ConfigError extends Error {
@@ -48,7 +51,12 @@ export function loadConfig(env: Env = process.env): Config {
   const input = { ...env };
   for (const key of Object.keys(input)) if (input[key] === '') delete input[key];
   if (!input.DATABASE_URL) Object.assign(input, embeddedSecrets(input));
-  const parsed = envSchema.safeParse(input);
+  const parsed = envSchema
+    .refine((config) => config.WORKERS === 1 || config.DATABASE_URL, {
+      path: ['WORKERS'],
+      message: 'WORKERS above 1 needs DATABASE_URL (the embedded database serves one process)',
+    })
+    .safeParse(input);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);

@@ -1,26 +1,31 @@
+import cluster from 'node:cluster';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
-import { openDatabase } from './db/client.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { type Database, openDatabase } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { seedDemoClinic } from './modules/clinics/clinics.service.js';
 
-async function main() {
-  const config = loadConfig();
-  const database = await openDatabase(
-    config.DATABASE_URL ? { url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX } : { dataDir: config.DATA_DIR },
-  );
-  const app = await buildApp(config, { database });
-  app.log.info({ database: database.kind }, `Dialectic ${config.SERVICE_VERSION} using ${database.description}`);
+const open = (config: Config) =>
+  openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX } : { dataDir: config.DATA_DIR });
+
+/** Migrations, and on an empty embedded database the demo clinic, whose password is printed once. */
+async function prepare(database: Database) {
   await migrate(database);
-  if (database.kind === 'pglite') {
-    const demo = await seedDemoClinic(database.db);
-    if (demo) {
-      // Printed once, on the first start of an empty embedded database; only its hash is stored.
-      process.stdout.write(
-        `\nDemo clinic created. Sign in with POST /v1/auth/login\n  clinic:   ${demo.clinicSlug}\n  email:    ${demo.email}\n  password: ${demo.password}\nThis password is shown only once.\n\n`,
-      );
-    }
+  if (database.kind !== 'pglite') return;
+  const demo = await seedDemoClinic(database.db);
+  if (demo) {
+    process.stdout.write(
+      `\nDemo clinic created. Sign in with POST /v1/auth/login\n  clinic:   ${demo.clinicSlug}\n  email:    ${demo.email}\n  password: ${demo.password}\nThis password is shown only once.\n\n`,
+    );
   }
+}
+
+/** One API process: serve until SIGTERM/SIGINT, then stop accepting, finish in-flight requests, close the pool. */
+async function serve(config: Config, migrateFirst: boolean) {
+  const database = await open(config);
+  const app = await buildApp(config, { database });
+  if (migrateFirst) app.log.info({ database: database.kind }, `Dialectic ${config.SERVICE_VERSION} using ${database.description}`);
+  if (migrateFirst) await prepare(database);
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -38,8 +43,45 @@ async function main() {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-
   await app.listen({ port: config.PORT, host: config.HOST });
+}
+
+/**
+ * WORKERS > 1: this process migrates, then runs that many API processes sharing the port. They
+ * hold no state of their own (the audit sealer takes an advisory lock), so any of them may answer
+ * any request. A worker that dies is replaced; SIGTERM is passed on and waited for.
+ */
+async function supervise(config: Config) {
+  const database = await open(config);
+  process.stdout.write(
+    `${JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, database: database.kind, workers: config.WORKERS, msg: `Dialectic ${config.SERVICE_VERSION} using ${database.description}` })}\n`,
+  );
+  await prepare(database);
+  await database.close();
+
+  let closing = false;
+  const start = () => cluster.fork();
+  for (let i = 0; i < config.WORKERS; i++) start();
+  cluster.on('exit', (worker, code) => {
+    if (!closing) {
+      process.stderr.write(`worker ${worker.process.pid} exited with ${code}; starting another\n`);
+      start();
+    } else if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+  });
+  const shutdown = () => {
+    if (closing) return;
+    closing = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+async function main() {
+  const config = loadConfig();
+  if (config.WORKERS === 1) return serve(config, true);
+  if (cluster.isPrimary) return supervise(config);
+  return serve(config, false);
 }
 
 main().catch((error: unknown) => {

@@ -93,13 +93,21 @@ describe('the server process', () => {
     await database.close();
     const secrets = { JWT_SECRET: 'w'.repeat(40), AUDIT_HMAC_KEY: 'k'.repeat(40) };
     const server = await startServer({ ...secrets, DATABASE_URL: url.toString(), WORKERS: '2' });
-    const pids = new Set<number>();
+    const listening = () =>
+      new Set(
+        server
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('Server listening'))
+          .map((line) => JSON.parse(line).pid as number),
+      );
+    // /healthz answered as soon as one worker listened; give the other one time to join.
+    for (let attempt = 0; attempt < 100 && listening().size < 2; attempt++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(listening().size).toBe(2);
     for (let i = 0; i < 20; i++) {
       const response = await fetch(`http://127.0.0.1:${server.port}/readyz`);
       expect(response.status).toBe(200);
     }
-    for (const line of server.output().split('\n')) if (line.includes('Server listening')) pids.add(JSON.parse(line).pid);
-    expect(pids.size).toBe(2);
     server.child.kill('SIGTERM');
     const [code] = await server.exit;
     expect(code).toBe(0);

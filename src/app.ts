@@ -7,8 +7,13 @@ import { loggerOptions } from './lib/logger.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { breakGlassRoutes } from './modules/break-glass/break-glass.routes.js';
+import { clientsRoutes } from './modules/clients/clients.routes.js';
+import { goalsRoutes } from './modules/goals/goals.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
+import { programsRoutes } from './modules/programs/programs.routes.js';
 import { staffRoutes } from './modules/staff/staff.routes.js';
+import { targetsRoutes } from './modules/targets/targets.routes.js';
+import { treatmentRoutes } from './modules/treatment/treatment.routes.js';
 import accessPlugin from './plugins/access.js';
 import auditPlugin, { answerFrameworkError } from './plugins/audit.js';
 import authPlugin from './plugins/auth.js';
@@ -56,6 +61,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}) {
   await app.register(staffRoutes, { prefix: '/v1/staff', db });
   await app.register(breakGlassRoutes, { prefix: '/v1/break-glass', db });
   await app.register(auditRoutes, { prefix: '/v1/audit', config, db });
+  await app.register(programsRoutes, { prefix: '/v1/programs', db });
+  await app.register(clientsRoutes, { prefix: '/v1/clients', db });
+  await app.register(treatmentRoutes, { prefix: '/v1/clients', db });
+  await app.register(goalsRoutes, { prefix: '/v1/clients', db });
+  await app.register(targetsRoutes, { prefix: '/v1/clients', db });
 
   if (!deps.database) app.addHook('onClose', () => database.close());
   return app;

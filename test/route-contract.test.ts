@@ -96,11 +96,11 @@ describe('route contract', () => {
       });
     }
 
-    const resourceType = route.audit ? auditActions[route.audit as keyof typeof auditActions].resourceType : null;
-    if (route.url.includes(':id') && resourceType) {
+    const owner = route.url.split('/:')[0] as string;
+    if (route.url.includes('/:')) {
       it("another clinic's id answers 404, audited once", async () => {
-        const factory = resourceFactories[resourceType];
-        expect(factory, `no factory for ${resourceType}`).toBeDefined();
+        const factory = resourceFactories[owner];
+        expect(factory, `no factory for ${owner}`).toBeDefined();
         const other = await createClinic();
         const foreignId = await (factory as (clinicId: string) => Promise<string>)(other.clinic.id);
         const { clinic } = await createClinic();

@@ -106,7 +106,7 @@ export async function auditedTransaction<T>(db: Db, ctx: RequestContext, change:
   const result = await db.transaction(async (tx) => {
     const value = await change(tx);
     try {
-      await insertAuditRows(tx, [buildAuditRow(ctx, ctx.route.successStatus)]);
+      await insertAuditRows(tx, [buildAuditRow(ctx, ctx.audit.status ?? ctx.route.successStatus)]);
     } catch (error) {
       throw auditUnavailable(error);
     }

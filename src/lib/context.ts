@@ -28,6 +28,8 @@ export interface AuditNotes {
   resultCount?: number;
   details?: Record<string, unknown>;
   denialReason?: string;
+  /** The success status, when a route answers more than one (200 unchanged, 201 created). */
+  status?: number;
   /** Set once the record has been written inside the request's own transaction. */
   written: boolean;
 }

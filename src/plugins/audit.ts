@@ -43,7 +43,7 @@ export default fp(
       } catch (error) {
         request.log.error({ err: error }, 'audit write failed; response withheld');
         const problem = problemFor(auditUnavailable(error), request.id);
-        reply.code(503).type(PROBLEM_CONTENT_TYPE).header('retry-after', '5').removeHeader('etag');
+        reply.code(503).type(PROBLEM_CONTENT_TYPE).header('retry-after', '5').removeHeader('etag').removeHeader('location');
         return JSON.stringify(problem);
       }
     });

@@ -20,6 +20,20 @@ export const accessRules = {
   'break-glass.request': { description: 'clinicians request emergency access to a client', roles: clinicians },
   'break-glass.review': { description: 'compliance reviews emergency access', roles: ['compliance'] },
   'audit.read': { description: 'compliance reads and verifies the audit trail', roles: ['compliance'] },
+  'programs.read': { description: 'anyone in the clinic reads programs and their policy', roles: 'any' },
+  'programs.manage': { description: 'administrators create programs and change policy', roles: ['admin'] },
+  'clients.register': {
+    description: 'administrators and therapists register clients and keep registration current (therapists: their own clients)',
+    roles: ['admin', 'therapist'],
+  },
+  'clients.read': {
+    description: 'registration details: administrators for every client, clinicians for clients they are related to',
+    roles: ['admin', ...clinicians],
+  },
+  'clients.clinical': {
+    description: 'the clinical record: the primary therapist, or a clinician holding a break-glass grant',
+    roles: clinicians,
+  },
 } as const satisfies Record<string, AccessRule>;
 
 export type AccessRuleName = keyof typeof accessRules;

@@ -14,7 +14,24 @@ import { seedDemoClinic } from '../../src/modules/clinics/clinics.service.js';
 import { buildTestApp, target, testConfig } from '../helpers/app.js';
 import { withDatabase } from '../helpers/target.js';
 
-const tables = ['audit_events', 'audit_seals', 'break_glass_grants', 'break_glass_reviews', 'clinics', 'login_throttle', 'staff'];
+const tables = [
+  'audit_events',
+  'audit_seals',
+  'break_glass_grants',
+  'break_glass_reviews',
+  'clients',
+  'clinics',
+  'commitments',
+  'goal_revisions',
+  'goals',
+  'login_throttle',
+  'program_policies',
+  'programs',
+  'staff',
+  'stage_assignments',
+  'targets',
+  'treatment_episodes',
+];
 
 async function tableNames(database: Awaited<ReturnType<typeof openDatabase>>) {
   const { rows } = await database.db.execute<{ table_name: string }>(

@@ -5,14 +5,21 @@ import { staffRoles } from '../../src/db/schema/index.js';
 import { uuidv7 } from '../../src/lib/ids.js';
 import { type AccessRuleName, accessRules } from '../../src/policy/rules.js';
 import { query } from './app.js';
-import { createStaffMember } from './factories.js';
+import { clientSamples } from './contract/clients.js';
+import { goalSamples } from './contract/goals.js';
+import { programSamples } from './contract/programs.js';
+import { targetSamples } from './contract/targets.js';
+import { treatmentSamples } from './contract/treatment.js';
+import { createClientRecord, createProgram, createStaffMember } from './factories.js';
 
 /**
  * A valid request for every route that takes a body or headers, keyed by "METHOD /url". The
  * contract suite fails for a new route until it has one here, so new modules get the same
  * coverage by adding one line.
  */
-export const routeSamples: Record<string, { body?: unknown; headers?: Record<string, string> }> = {
+export type RouteSamples = Record<string, { body?: unknown; headers?: Record<string, string> }>;
+
+const spineSamples: RouteSamples = {
   'POST /v1/staff': {
     body: { email: 'contract@example.test', displayName: 'Contract Probe', roles: ['therapist'], password: 'a long enough password' },
   },
@@ -24,10 +31,24 @@ export const routeSamples: Record<string, { body?: unknown; headers?: Record<str
   'POST /v1/break-glass/:id/review': { body: { outcome: 'justified', note: 'Reviewed against the crisis log' } },
 };
 
-/** Creates a resource of the route's type in the given clinic and returns its id, for the 404 check. */
+export const routeSamples: RouteSamples = {
+  ...spineSamples,
+  ...programSamples,
+  ...clientSamples,
+  ...treatmentSamples,
+  ...goalSamples,
+  ...targetSamples,
+};
+
+/**
+ * Creates, in the given clinic, the resource a route's first path parameter names (keyed by the
+ * path before it) and returns its id, for the 404 check.
+ */
 export const resourceFactories: Record<string, (clinicId: string) => Promise<string>> = {
-  staff: async (clinicId) => (await createStaffMember(clinicId, ['therapist'])).id,
-  'break-glass-grant': async (clinicId) => {
+  '/v1/staff': async (clinicId) => (await createStaffMember(clinicId, ['therapist'])).id,
+  '/v1/programs': async (clinicId) => (await createProgram(clinicId)).program.id,
+  '/v1/clients': async (clinicId) => (await createClientRecord(clinicId)).id,
+  '/v1/break-glass': async (clinicId) => {
     const member = await createStaffMember(clinicId, ['therapist']);
     const id = uuidv7();
     await query(

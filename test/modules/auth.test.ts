@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp, newRequestId, query } from '../helpers/app.js';
 import { bearer, createClinic, createStaffMember, signToken, TEST_PASSWORD, tokenFor } from '../helpers/factories.js';
+import { auditRecord } from '../helpers/http.js';
 import { expectProblem, type ProblemBody } from '../helpers/problems.js';
 
 const JWT_SECRET = randomBytes(32).toString('hex');
@@ -39,12 +40,6 @@ async function me(target: App, token: string) {
   const requestId = newRequestId();
   const response = await target.inject({ method: 'GET', url: '/v1/me', headers: { ...bearer(token), 'x-request-id': requestId } });
   return { response: noSecrets(response), requestId };
-}
-
-async function auditRecord(requestId: string) {
-  const rows = await query(sql`select * from audit_events where request_id = ${requestId}`);
-  expect(rows).toHaveLength(1);
-  return rows[0] as Record<string, unknown>;
 }
 
 const withoutInstance = (body: ProblemBody | undefined) => ({ ...body, instance: undefined });

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { StaffRole } from '../../src/db/schema/index.js';
-import { buildTestApp, newRequestId, query } from '../helpers/app.js';
-import { bearer, createClinic, createStaffMember, tokenFor } from '../helpers/factories.js';
+import { buildTestApp, query } from '../helpers/app.js';
+import { createClinic, createStaffMember, tokenFor } from '../helpers/factories.js';
+import { auditRecord, caller } from '../helpers/http.js';
 import { expectProblem } from '../helpers/problems.js';
 
 const app = await buildTestApp();
@@ -23,22 +24,7 @@ type GrantPage = { items: Grant[]; nextCursor: string | null };
 
 const REASON = 'Client called the crisis line; primary therapist unreachable';
 
-async function call(token: string, method: 'GET' | 'POST', url: string, payload?: unknown) {
-  const requestId = newRequestId();
-  const response = await app.inject({
-    method,
-    url,
-    headers: { ...bearer(token), 'x-request-id': requestId },
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
-  return { response, requestId };
-}
-
-async function auditRecord(requestId: string) {
-  const rows = await query(sql`select * from audit_events where request_id = ${requestId}`);
-  expect(rows).toHaveLength(1);
-  return rows[0] as Record<string, unknown>;
-}
+const call = caller(app);
 
 const grantCount = async () => (await query<{ n: number }>('select count(*)::int as n from break_glass_grants'))[0]?.n;
 

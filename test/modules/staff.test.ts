@@ -1,33 +1,23 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { buildTestApp, newRequestId, query } from '../helpers/app.js';
-import { bearer, createClinic, createStaffMember, TEST_PASSWORD, tokenFor } from '../helpers/factories.js';
+import { buildTestApp, query } from '../helpers/app.js';
+import { createClinic, createStaffMember, TEST_PASSWORD, tokenFor } from '../helpers/factories.js';
+import { auditRecord, caller, type Method } from '../helpers/http.js';
 import { expectProblem } from '../helpers/problems.js';
 
 const app = await buildTestApp();
 
 type Reply = Awaited<ReturnType<typeof app.inject>>;
-type Method = 'GET' | 'POST' | 'PATCH' | 'PUT';
 
 /** One call as `token`, with a fresh request id so its audit record can be found. */
-async function call(token: string, method: Method, url: string, payload?: unknown, headers: Record<string, string> = {}) {
-  const requestId = newRequestId();
-  const response = await app.inject({
-    method,
-    url,
-    headers: { ...bearer(token), 'x-request-id': requestId, ...headers },
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
-  expect(response.body).not.toMatch(/\$argon2/);
-  return { response, requestId };
-}
-
-async function auditRecord(requestId: string) {
-  const rows = await query(sql`select * from audit_events where request_id = ${requestId}`);
-  expect(rows).toHaveLength(1);
-  return rows[0] as Record<string, unknown>;
-}
+const send = caller(app);
+/** Every staff response is checked for a password hash leaking. */
+const call: typeof send = async (...args) => {
+  const result = await send(...args);
+  expect(result.response.body).not.toMatch(/\$argon2/);
+  return result;
+};
 
 const staffCount = async () => (await query<{ n: number }>('select count(*)::int as n from staff'))[0]?.n;
 

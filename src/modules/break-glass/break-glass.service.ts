@@ -1,6 +1,6 @@
-import { and, asc, eq, gt, isNotNull, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNotNull, isNull } from 'drizzle-orm';
 import { auditedTransaction } from '../../audit/writer.js';
-import type { Db, DbOrTx } from '../../db/client.js';
+import type { Db } from '../../db/client.js';
 import { breakGlassGrants, breakGlassReviews } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
 import { AppError, notFound } from '../../lib/errors.js';
@@ -105,22 +105,4 @@ export function reviewGrant(db: Db, ctx: AuthedContext, grantId: string, input: 
     ctx.audit.details = { outcome: review.outcome };
     return toGrantResponse(grant, review);
   });
-}
-
-/** The caller's grant for this client that is in force now, if any: the basis of a break-glass read. */
-export async function findActiveGrant(db: DbOrTx, clinicId: string, staffId: string, clientId: string) {
-  const [grant] = await db
-    .select({ id: breakGlassGrants.id })
-    .from(breakGlassGrants)
-    .where(
-      and(
-        eq(breakGlassGrants.clinicId, clinicId),
-        eq(breakGlassGrants.staffId, staffId),
-        eq(breakGlassGrants.clientId, clientId),
-        lte(breakGlassGrants.startsAt, sql`now()`),
-        gt(breakGlassGrants.expiresAt, sql`now()`),
-      ),
-    )
-    .limit(1);
-  return grant ?? null;
 }

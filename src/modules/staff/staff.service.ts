@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { auditedTransaction } from '../../audit/writer.js';
 import type { Db, DbOrTx } from '../../db/client.js';
+import { onUniqueViolation } from '../../db/errors.js';
 import { type StaffRole, staff } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
 import { AppError, notFound } from '../../lib/errors.js';
@@ -23,17 +24,6 @@ export const toStaffResponse = (row: StaffRow): StaffResponse => ({
 });
 
 const emailTaken = () => new AppError('conflict', 'A staff member with this email already exists in the clinic');
-
-/** The unique index on (clinic_id, lower(email)) is the real guard; this turns its error into a 409. */
-async function guardEmail<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause;
-    if (cause?.code === '23505') throw emailTaken();
-    throw error;
-  }
-}
 
 export async function findStaff(db: DbOrTx, clinicId: string, id: string): Promise<StaffRow | undefined> {
   const [row] = await db
@@ -59,13 +49,14 @@ export async function insertStaff(db: DbOrTx, clinicId: string, input: CreateSta
 }
 
 export async function createStaff(db: Db, ctx: AuthedContext, input: CreateStaffBody): Promise<StaffResponse> {
-  return guardEmail(
+  return onUniqueViolation(
     auditedTransaction(db, ctx, async (tx) => {
       const row = await insertStaff(tx, ctx.actor.clinicId, input);
       ctx.audit.resourceId = row.id;
       ctx.audit.details = { roles: { from: [], to: input.roles } };
       return toStaffResponse(row);
     }),
+    emailTaken,
   );
 }
 
@@ -121,12 +112,13 @@ async function applyChange(tx: DbOrTx, row: StaffRow, change: Partial<StaffRow>)
 }
 
 export function updateStaff(db: Db, ctx: AuthedContext, id: string, ifMatch: string | undefined, input: UpdateStaffBody) {
-  return guardEmail(
+  return onUniqueViolation(
     auditedTransaction(db, ctx, async (tx) => {
       const row = await lockForChange(tx, ctx, id, ifMatch);
       ctx.audit.details = { fields: Object.keys(input) };
       return applyChange(tx, row, input);
     }),
+    emailTaken,
   );
 }
 

@@ -1,0 +1,99 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Db } from '../../db/client.js';
+import { authed as ctx } from '../../lib/context.js';
+import { etagOf } from '../../lib/http.js';
+import { problemResponse } from '../../plugins/errors.js';
+import {
+  clientIdParams,
+  ifMatchHeaders,
+  listTargetsQuery,
+  retireTargetBody,
+  targetBody,
+  targetIdParams,
+  targetList,
+  targetResponse,
+} from './targets.schema.js';
+import { changeTarget, createTarget, listTargets, retireTarget } from './targets.service.js';
+
+const tags = ['targets'];
+const problems = { '4xx': problemResponse, '5xx': problemResponse };
+const access = 'clients.clinical' as const;
+
+/** Versioned treatment targets, under /v1/clients. */
+export const targetsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+  app.get(
+    '/:id/targets',
+    {
+      schema: {
+        tags,
+        summary: "List a client's targets in force, in hierarchy order (history=true: every version of every target)",
+        params: clientIdParams,
+        querystring: listTargetsQuery,
+        response: { 200: targetList, ...problems },
+      },
+      config: { access, audit: 'targets.list' },
+    },
+    async (request) => listTargets(db, ctx(request), request.params.id, request.query),
+  );
+
+  app.post(
+    '/:id/targets',
+    {
+      schema: {
+        tags,
+        summary: 'Add a target (version 1)',
+        params: clientIdParams,
+        body: targetBody,
+        response: { 201: targetResponse, ...problems },
+      },
+      config: { access, audit: 'targets.create' },
+    },
+    async (request, reply) => {
+      const created = await createTarget(db, ctx(request), request.params.id, request.body);
+      return reply.code(201).header('etag', etagOf(created.version)).send(created);
+    },
+  );
+
+  app.put(
+    '/:id/targets/:targetId',
+    {
+      schema: {
+        tags,
+        summary: 'Change a target: a new version when its meaning changes (201), the current one when nothing did (200); If-Match required',
+        params: targetIdParams,
+        headers: ifMatchHeaders,
+        body: targetBody,
+        response: { 200: targetResponse, 201: targetResponse, ...problems },
+      },
+      config: { access, audit: 'targets.change' },
+    },
+    async (request, reply) => {
+      const { id, targetId } = request.params;
+      const { target, created } = await changeTarget(db, ctx(request), id, targetId, request.headers['if-match'], request.body);
+      return reply
+        .code(created ? 201 : 200)
+        .header('etag', etagOf(target.version))
+        .send(target);
+    },
+  );
+
+  app.post(
+    '/:id/targets/:targetId/retire',
+    {
+      schema: {
+        tags,
+        summary: 'Retire a target: its version in force is closed and stays in the history (If-Match optional)',
+        params: targetIdParams,
+        headers: ifMatchHeaders,
+        body: retireTargetBody,
+        response: { 200: targetResponse, ...problems },
+      },
+      config: { access, audit: 'targets.retire' },
+    },
+    async (request, reply) => {
+      const { id, targetId } = request.params;
+      const retired = await retireTarget(db, ctx(request), id, targetId, request.headers['if-match'], request.body);
+      return reply.send(retired);
+    },
+  );
+};

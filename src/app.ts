@@ -8,9 +8,13 @@ import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { breakGlassRoutes } from './modules/break-glass/break-glass.routes.js';
 import { clientsRoutes } from './modules/clients/clients.routes.js';
+import { diaryCardsRoutes } from './modules/diary-cards/diary-cards.routes.js';
+import { eventsRoutes } from './modules/events/events.routes.js';
 import { goalsRoutes } from './modules/goals/goals.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { programsRoutes } from './modules/programs/programs.routes.js';
+import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
+import { skillsRoutes } from './modules/skills/skills.routes.js';
 import { staffRoutes } from './modules/staff/staff.routes.js';
 import { targetsRoutes } from './modules/targets/targets.routes.js';
 import { treatmentRoutes } from './modules/treatment/treatment.routes.js';
@@ -66,6 +70,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}) {
   await app.register(treatmentRoutes, { prefix: '/v1/clients', db });
   await app.register(goalsRoutes, { prefix: '/v1/clients', db });
   await app.register(targetsRoutes, { prefix: '/v1/clients', db });
+  await app.register(skillsRoutes, { prefix: '/v1/skills', db });
+  await app.register(eventsRoutes, { prefix: '/v1/clients', db });
+  await app.register(diaryCardsRoutes, { prefix: '/v1/clients', db });
+  await app.register(sessionsRoutes, { prefix: '/v1', db });
 
   if (!deps.database) app.addHook('onClose', () => database.close());
   return app;

@@ -30,6 +30,11 @@ export const accessRules = {
     description: 'registration details: administrators for every client, clinicians for clients they are related to',
     roles: ['admin', ...clinicians],
   },
+  'skills.read': { description: 'anyone in the clinic reads the skills catalog', roles: 'any' },
+  'skills.manage': {
+    description: 'administrators and skills trainers add and edit the clinic’s skills',
+    roles: ['admin', 'skills_trainer'],
+  },
   'clients.clinical': {
     description: 'the clinical record: the primary therapist, or a clinician holding a break-glass grant',
     roles: clinicians,

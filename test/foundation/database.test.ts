@@ -20,24 +20,31 @@ const tables = [
   'break_glass_grants',
   'break_glass_reviews',
   'clients',
+  'clinical_events',
   'clinics',
   'commitments',
+  'diary_card_versions',
+  'diary_cards',
+  'diary_days',
   'goal_revisions',
   'goals',
+  'individual_sessions',
   'login_throttle',
   'program_policies',
   'programs',
+  'psychotherapy_notes',
+  'skills',
   'staff',
   'stage_assignments',
   'targets',
   'treatment_episodes',
-];
+].sort();
 
 async function tableNames(database: Awaited<ReturnType<typeof openDatabase>>) {
   const { rows } = await database.db.execute<{ table_name: string }>(
     sql`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
   );
-  return rows.map((row) => row.table_name);
+  return rows.map((row) => row.table_name).sort();
 }
 
 describe('migrations', () => {

@@ -93,6 +93,12 @@ export async function createClientRecord(
   return created;
 }
 
+/** A new staff member of the clinic with the given roles, and a token to call the API as them. */
+export async function memberWithToken(app: App, clinicId: string, roles: StaffRole[]) {
+  const row = await createStaffMember(clinicId, roles);
+  return { ...row, token: tokenFor(app, row) };
+}
+
 /**
  * A clinic with a client and the people around it: the primary therapist, and those who must not
  * see the clinical record (an unrelated therapist, an administrator, a compliance officer), each
@@ -100,10 +106,7 @@ export async function createClientRecord(
  */
 export async function clientWithCareTeam(app: App) {
   const { clinic, admin } = await createClinic();
-  const member = async (roles: StaffRole[]) => {
-    const row = await createStaffMember(clinic.id, roles);
-    return { ...row, token: tokenFor(app, row) };
-  };
+  const member = (roles: StaffRole[]) => memberWithToken(app, clinic.id, roles);
   const therapist = await member(['therapist']);
   const client = await createClientRecord(clinic.id, { primaryTherapistId: therapist.id });
   return {

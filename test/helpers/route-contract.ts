@@ -6,8 +6,12 @@ import { uuidv7 } from '../../src/lib/ids.js';
 import { type AccessRuleName, accessRules } from '../../src/policy/rules.js';
 import { query } from './app.js';
 import { clientSamples } from './contract/clients.js';
+import { diarySamples } from './contract/diary-cards.js';
+import { eventSamples } from './contract/events.js';
 import { goalSamples } from './contract/goals.js';
 import { programSamples } from './contract/programs.js';
+import { sessionSamples } from './contract/sessions.js';
+import { skillSamples } from './contract/skills.js';
 import { targetSamples } from './contract/targets.js';
 import { treatmentSamples } from './contract/treatment.js';
 import { createClientRecord, createProgram, createStaffMember } from './factories.js';
@@ -38,6 +42,10 @@ export const routeSamples: RouteSamples = {
   ...treatmentSamples,
   ...goalSamples,
   ...targetSamples,
+  ...skillSamples,
+  ...eventSamples,
+  ...sessionSamples,
+  ...diarySamples,
 };
 
 /**
@@ -48,6 +56,23 @@ export const resourceFactories: Record<string, (clinicId: string) => Promise<str
   '/v1/staff': async (clinicId) => (await createStaffMember(clinicId, ['therapist'])).id,
   '/v1/programs': async (clinicId) => (await createProgram(clinicId)).program.id,
   '/v1/clients': async (clinicId) => (await createClientRecord(clinicId)).id,
+  '/v1/skills': async (clinicId) => {
+    const id = uuidv7();
+    await query(
+      `INSERT INTO skills (clinic_id, id, module, name, sort_order, standard) VALUES ('${clinicId}', '${id}', 'mindfulness', 'Contract probe ${id}', 999, false)`,
+    );
+    return id;
+  },
+  '/v1/sessions': async (clinicId) => {
+    const therapist = await createStaffMember(clinicId, ['therapist']);
+    const client = await createClientRecord(clinicId, { primaryTherapistId: therapist.id });
+    const id = uuidv7();
+    await query(
+      `INSERT INTO individual_sessions (clinic_id, id, client_id, therapist_id, scheduled_start, duration_minutes, type, attendance, created_by)
+       VALUES ('${clinicId}', '${id}', '${client.id}', '${therapist.id}', now(), 50, 'regular', 'scheduled', '${therapist.id}')`,
+    );
+    return id;
+  },
   '/v1/break-glass': async (clinicId) => {
     const member = await createStaffMember(clinicId, ['therapist']);
     const id = uuidv7();

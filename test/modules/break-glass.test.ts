@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { StaffRole } from '../../src/db/schema/index.js';
 import { buildTestApp, query } from '../helpers/app.js';
-import { createClinic, createStaffMember, tokenFor } from '../helpers/factories.js';
+import { createClinic, createStaffMember, memberWithToken, tokenFor } from '../helpers/factories.js';
 import { auditRecord, caller } from '../helpers/http.js';
 import { expectProblem } from '../helpers/problems.js';
 
@@ -31,10 +31,7 @@ const grantCount = async () => (await query<{ n: number }>('select count(*)::int
 /** A clinic with one member per role that matters here, each with a token. */
 async function clinicWithTeam() {
   const { clinic, admin } = await createClinic();
-  const member = async (roles: StaffRole[]) => {
-    const row = await createStaffMember(clinic.id, roles);
-    return { ...row, token: tokenFor(app, row) };
-  };
+  const member = (roles: StaffRole[]) => memberWithToken(app, clinic.id, roles);
   return {
     clinic,
     admin: { ...admin, token: tokenFor(app, admin) },

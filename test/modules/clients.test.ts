@@ -9,7 +9,7 @@ import type { StaffRole } from '../../src/db/schema/index.js';
 import { seedDemoClinic } from '../../src/modules/clinics/clinics.service.js';
 import { today } from '../../src/modules/programs/programs.queries.js';
 import { buildTestApp, query, testConfig } from '../helpers/app.js';
-import { bearer, createClinic, createProgram, createStaffMember, tokenFor } from '../helpers/factories.js';
+import { bearer, createClinic, createProgram, createStaffMember, memberWithToken, tokenFor } from '../helpers/factories.js';
 import { auditRecord, caller } from '../helpers/http.js';
 import { expectProblem } from '../helpers/problems.js';
 
@@ -27,10 +27,7 @@ const counts = async () => (await query(countSql))[0];
 async function clinicWithStaff() {
   const { clinic, admin } = await createClinic();
   const { program } = await createProgram(clinic.id);
-  const member = async (roles: StaffRole[]) => {
-    const row = await createStaffMember(clinic.id, roles);
-    return { ...row, token: tokenFor(app, row) };
-  };
+  const member = (roles: StaffRole[]) => memberWithToken(app, clinic.id, roles);
   return {
     clinic,
     program,

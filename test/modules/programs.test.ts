@@ -312,6 +312,7 @@ const badSettings: Record<string, unknown[]> = {
   entryAtModuleStartOnly: [1],
   groupRequiresIndividual: ['true'],
   weekStartsOn: [0, 8],
+  diaryEmotions: [[], ['anger', 'anger'], ['Anger'], ['x'.repeat(41)], Array.from({ length: 21 }, (_, i) => `emotion_${i}`)],
 };
 /** The field a bad setting is reported under: the setting, or one item of a list setting. */
 const settingPath = (prefix: string, field: string) => new RegExp(`^${prefix.replaceAll('.', '\\.')}\\.${field}(\\.\\d+)?$`);

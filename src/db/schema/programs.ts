@@ -49,6 +49,11 @@ export const programPolicies = pgTable(
     groupRequiresIndividual: boolean('group_requires_individual').notNull(),
     /** ISO weekday a diary-card week starts on (1 = Monday … 7 = Sunday). */
     weekStartsOn: integer('week_starts_on').notNull(),
+    /** The emotions a diary card asks about, rated 0–5. */
+    diaryEmotions: text('diary_emotions')
+      .array()
+      .notNull()
+      .default(sql`'{anger,fear,joy,sadness,shame,emotional_misery,physical_misery}'::text[]`),
     createdBy: uuid('created_by'),
     createdAt: timestamptz('created_at').notNull().default(sql`now()`),
   },

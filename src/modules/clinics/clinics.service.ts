@@ -5,6 +5,7 @@ import { clients, clinics, staff, treatmentEpisodes } from '../../db/schema/inde
 import { AppError } from '../../lib/errors.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { insertProgram } from '../programs/programs.queries.js';
+import { insertStandardSkills } from '../skills/skills.catalog.js';
 import { insertStaff } from '../staff/staff.service.js';
 import type { EpisodeRow } from '../treatment/episodes.queries.js';
 
@@ -38,6 +39,7 @@ async function insertClinicWithAdmin(tx: DbOrTx, input: NewClinic) {
     .returning();
   if (!clinic) throw new AppError('conflict', `A clinic with slug "${slug}" already exists`);
   const admin = await insertStaff(tx, clinic.id, { email: input.adminEmail, displayName: input.adminName, roles: ['admin'], password });
+  await insertStandardSkills(tx, clinic.id);
   return { clinic, admin, password };
 }
 

@@ -7,6 +7,9 @@ export type ProgramKind = (typeof programKinds)[number];
 export type ProgramPolicyRow = typeof programPolicies.$inferSelect;
 export type PolicySettings = Omit<ProgramPolicyRow, 'clinicId' | 'programId' | 'version' | 'effectiveFrom' | 'createdBy' | 'createdAt'>;
 
+/** The emotions on a standard DBT diary card. */
+export const defaultDiaryEmotions = ['anger', 'fear', 'joy', 'sadness', 'shame', 'emotional_misery', 'physical_misery'] as const;
+
 /**
  * Defaults from the DBT literature: four consecutive scheduled weeks of either required modality,
  * lateness and late cancellation not counted unless the program says so, no overrides, the
@@ -29,6 +32,7 @@ export function defaultPolicy(kind: ProgramKind): PolicySettings {
     entryAtModuleStartOnly: true,
     groupRequiresIndividual: true,
     weekStartsOn: 1,
+    diaryEmotions: [...defaultDiaryEmotions],
   };
 }
 

@@ -27,6 +27,17 @@ const policyShape = {
   entryAtModuleStartOnly: z.boolean(),
   groupRequiresIndividual: z.boolean(),
   weekStartsOn: whole(1, 7).describe('ISO weekday a diary-card week starts on: 1 = Monday … 7 = Sunday'),
+  diaryEmotions: z
+    .array(
+      z
+        .string()
+        .max(40)
+        .regex(/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/, 'must be a snake_case name'),
+    )
+    .min(1)
+    .max(20)
+    .refine(unique, 'emotions must not repeat')
+    .describe('the emotions the diary card asks about, each rated 0–5, in the order the card shows them'),
 };
 const policyFields = z.strictObject(policyShape);
 

@@ -16,6 +16,7 @@ export const adultDefaults = {
   entryAtModuleStartOnly: true,
   groupRequiresIndividual: true,
   weekStartsOn: 1,
+  diaryEmotions: ['anger', 'fear', 'joy', 'sadness', 'shame', 'emotional_misery', 'physical_misery'],
 };
 
 /** A valid request for each route of this module that takes a body or headers. */

@@ -1,0 +1,58 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Db } from '../../db/client.js';
+import { authed as ctx } from '../../lib/context.js';
+import { problemResponse } from '../../plugins/errors.js';
+import { createSkillBody, listSkillsQuery, skillIdParams, skillList, skillResponse, updateSkillBody } from './skills.schema.js';
+import { createSkill, listSkills, updateSkill } from './skills.service.js';
+
+const tags = ['skills'];
+const problems = { '4xx': problemResponse, '5xx': problemResponse };
+
+/** The clinic's skills catalog: reference data for diary cards, sessions and groups. No deletes: deactivate. */
+export const skillsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+  app.get(
+    '/',
+    {
+      schema: {
+        tags,
+        summary: 'List the skills catalog in diary-card order (module, then sort order); active skills unless includeInactive=true',
+        querystring: listSkillsQuery,
+        response: { 200: skillList, ...problems },
+      },
+      config: { access: 'skills.read', audit: 'skills.list' },
+    },
+    async (request) => listSkills(db, ctx(request), request.query),
+  );
+
+  app.post(
+    '/',
+    {
+      schema: {
+        tags,
+        summary: "Add one of the clinic's own skills (names are unique within a module)",
+        body: createSkillBody,
+        response: { 201: skillResponse, ...problems },
+      },
+      config: { access: 'skills.manage', audit: 'skills.create' },
+    },
+    async (request, reply) => {
+      const created = await createSkill(db, ctx(request), request.body);
+      return reply.code(201).header('location', `/v1/skills/${created.id}`).send(created);
+    },
+  );
+
+  app.patch(
+    '/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Rename, reorder or (de)activate a skill; standard skills change only sortOrder and active',
+        params: skillIdParams,
+        body: updateSkillBody,
+        response: { 200: skillResponse, ...problems },
+      },
+      config: { access: 'skills.manage', audit: 'skills.update' },
+    },
+    async (request) => updateSkill(db, ctx(request), request.params.id, request.body),
+  );
+};

@@ -7,6 +7,7 @@ import { loggerOptions } from './lib/logger.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { breakGlassRoutes } from './modules/break-glass/break-glass.routes.js';
+import { chainAnalysesRoutes } from './modules/chain-analyses/chain-analyses.routes.js';
 import { clientsRoutes } from './modules/clients/clients.routes.js';
 import { diaryCardsRoutes } from './modules/diary-cards/diary-cards.routes.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
@@ -73,6 +74,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}) {
   await app.register(skillsRoutes, { prefix: '/v1/skills', db });
   await app.register(eventsRoutes, { prefix: '/v1/clients', db });
   await app.register(diaryCardsRoutes, { prefix: '/v1/clients', db });
+  await app.register(chainAnalysesRoutes, { prefix: '/v1/clients', db });
   await app.register(sessionsRoutes, { prefix: '/v1', db });
 
   if (!deps.database) app.addHook('onClose', () => database.close());

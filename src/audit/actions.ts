@@ -137,6 +137,28 @@ export const auditActions = {
   },
   'diary-cards.replace': { action: 'U', subtype: 'update', resourceType: 'diary-card', dataCategory: 'diary-card', purpose: 'TREAT' },
   'diary-cards.versions': { action: 'R', subtype: 'history', resourceType: 'diary-card', dataCategory: 'diary-card', purpose: 'TREAT' },
+  'chain-analyses.list': {
+    action: 'R',
+    subtype: 'search',
+    resourceType: 'chain-analysis',
+    dataCategory: 'chain-analysis',
+    purpose: 'TREAT',
+  },
+  'chain-analyses.create': {
+    action: 'C',
+    subtype: 'create',
+    resourceType: 'chain-analysis',
+    dataCategory: 'chain-analysis',
+    purpose: 'TREAT',
+  },
+  'chain-analyses.read': { action: 'R', subtype: 'read', resourceType: 'chain-analysis', dataCategory: 'chain-analysis', purpose: 'TREAT' },
+  'chain-analyses.update': {
+    action: 'U',
+    subtype: 'update',
+    resourceType: 'chain-analysis',
+    dataCategory: 'chain-analysis',
+    purpose: 'TREAT',
+  },
   'request.unrouted': { action: 'R', subtype: 'unrouted', resourceType: null, dataCategory: null, purpose: null },
 } as const satisfies Record<string, AuditActionSpec>;
 

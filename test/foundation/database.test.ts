@@ -17,6 +17,7 @@ import { withDatabase } from '../helpers/target.js';
 const tables = [
   'audit_events',
   'audit_seals',
+  'chain_analyses',
   'break_glass_grants',
   'break_glass_reviews',
   'clients',

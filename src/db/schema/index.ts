@@ -1,5 +1,6 @@
 export * from './audit.js';
 export * from './break-glass.js';
+export * from './chain-analyses.js';
 export * from './clients.js';
 export * from './clinics.js';
 export * from './diary.js';

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
 import { uuidv7 } from './lib/ids.js';
 import { loggerOptions } from './lib/logger.js';
+import { agendaRoutes } from './modules/agenda/agenda.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { breakGlassRoutes } from './modules/break-glass/break-glass.routes.js';
@@ -76,6 +77,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}) {
   await app.register(diaryCardsRoutes, { prefix: '/v1/clients', db });
   await app.register(chainAnalysesRoutes, { prefix: '/v1/clients', db });
   await app.register(sessionsRoutes, { prefix: '/v1', db });
+  await app.register(agendaRoutes, { prefix: '/v1', db });
 
   if (!deps.database) app.addHook('onClose', () => database.close());
   return app;

@@ -159,6 +159,8 @@ export const auditActions = {
     dataCategory: 'chain-analysis',
     purpose: 'TREAT',
   },
+  'agenda.read': { action: 'R', subtype: 'read', resourceType: 'session-agenda', dataCategory: 'session-agenda', purpose: 'TREAT' },
+  'agenda.update': { action: 'U', subtype: 'update', resourceType: 'session-agenda', dataCategory: 'session-agenda', purpose: 'TREAT' },
   'request.unrouted': { action: 'R', subtype: 'unrouted', resourceType: null, dataCategory: null, purpose: null },
 } as const satisfies Record<string, AuditActionSpec>;
 

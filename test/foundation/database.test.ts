@@ -34,6 +34,7 @@ const tables = [
   'program_policies',
   'programs',
   'psychotherapy_notes',
+  'session_agendas',
   'skills',
   'staff',
   'stage_assignments',

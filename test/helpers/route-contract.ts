@@ -5,6 +5,7 @@ import { staffRoles } from '../../src/db/schema/index.js';
 import { uuidv7 } from '../../src/lib/ids.js';
 import { type AccessRuleName, accessRules } from '../../src/policy/rules.js';
 import { query } from './app.js';
+import { agendaSamples } from './contract/agenda.js';
 import { chainAnalysisSamples } from './contract/chain-analyses.js';
 import { clientSamples } from './contract/clients.js';
 import { diarySamples } from './contract/diary-cards.js';
@@ -48,6 +49,7 @@ export const routeSamples: RouteSamples = {
   ...sessionSamples,
   ...diarySamples,
   ...chainAnalysisSamples,
+  ...agendaSamples,
 };
 
 /**

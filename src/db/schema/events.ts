@@ -12,6 +12,8 @@ export const clinicalEventKinds = [
   'psychiatric_admission',
   'crisis_service_use',
 ] as const;
+/** The events that are life-threatening behaviour: they need a chain analysis and top the agenda. */
+export const lifeThreateningEventKinds = ['nssi', 'suicide_attempt', 'suicidal_crisis_behaviour'] as const;
 export const eventSeverities = ['low', 'moderate', 'high', 'critical'] as const;
 export const eventSources = ['diary_card', 'client_report', 'records'] as const;
 

@@ -1,3 +1,4 @@
+export * from './agendas.js';
 export * from './audit.js';
 export * from './break-glass.js';
 export * from './chain-analyses.js';

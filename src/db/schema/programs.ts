@@ -49,6 +49,8 @@ export const programPolicies = pgTable(
     groupRequiresIndividual: boolean('group_requires_individual').notNull(),
     /** ISO weekday a diary-card week starts on (1 = Monday … 7 = Sunday). */
     weekStartsOn: integer('week_starts_on').notNull(),
+    /** An urge at or above this (0–5) puts a target on the session agenda even without an action. */
+    agendaUrgeThreshold: integer('agenda_urge_threshold').notNull().default(4),
     /** The emotions a diary card asks about, rated 0–5. */
     diaryEmotions: text('diary_emotions')
       .array()

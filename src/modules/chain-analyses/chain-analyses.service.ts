@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, isNull, notExists, sql } from 'drizzle-orm';
 import { auditedTransaction } from '../../audit/writer.js';
 import type { Db, DbOrTx } from '../../db/client.js';
-import { chainAnalyses, clinicalEvents, individualSessions, skills, targets } from '../../db/schema/index.js';
+import { chainAnalyses, clinicalEvents, individualSessions, lifeThreateningEventKinds, skills, targets } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
 import { notFound } from '../../lib/errors.js';
 import { checkIfMatch, toPage } from '../../lib/http.js';
@@ -231,7 +231,6 @@ export function updateChainAnalysis(
 }
 
 /** The event kinds that belong to the life-threatening targets and call for a chain analysis. */
-const lifeThreateningKinds = ['nssi', 'suicide_attempt', 'suicidal_crisis_behaviour'] as const;
 
 /**
  * The client's life-threatening events (not entered in error) that no chain analysis names yet,
@@ -249,7 +248,7 @@ export function openEventsWithoutChain(db: DbOrTx, clinicId: string, clientId: s
       and(
         eq(clinicalEvents.clinicId, clinicId),
         eq(clinicalEvents.clientId, clientId),
-        inArray(clinicalEvents.kind, [...lifeThreateningKinds]),
+        inArray(clinicalEvents.kind, [...lifeThreateningEventKinds]),
         isNull(clinicalEvents.enteredInErrorAt),
         notExists(analysed),
       ),

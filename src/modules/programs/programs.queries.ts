@@ -32,6 +32,7 @@ export function defaultPolicy(kind: ProgramKind): PolicySettings {
     entryAtModuleStartOnly: true,
     groupRequiresIndividual: true,
     weekStartsOn: 1,
+    agendaUrgeThreshold: 4,
     diaryEmotions: [...defaultDiaryEmotions],
   };
 }

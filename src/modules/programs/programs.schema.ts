@@ -27,6 +27,7 @@ const policyShape = {
   entryAtModuleStartOnly: z.boolean(),
   groupRequiresIndividual: z.boolean(),
   weekStartsOn: whole(1, 7).describe('ISO weekday a diary-card week starts on: 1 = Monday … 7 = Sunday'),
+  agendaUrgeThreshold: whole(0, 5).describe('an urge at or above this (0–5) puts a target on the session agenda even without an action'),
   diaryEmotions: z
     .array(
       z

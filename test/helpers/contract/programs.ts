@@ -16,6 +16,7 @@ export const adultDefaults = {
   entryAtModuleStartOnly: true,
   groupRequiresIndividual: true,
   weekStartsOn: 1,
+  agendaUrgeThreshold: 4,
   diaryEmotions: ['anger', 'fear', 'joy', 'sadness', 'shame', 'emotional_misery', 'physical_misery'],
 };
 

@@ -1,0 +1,51 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Db } from '../../db/client.js';
+import { authed as ctx } from '../../lib/context.js';
+import { etagOf } from '../../lib/http.js';
+import { problemResponse } from '../../plugins/errors.js';
+import { agendaResponse, ifMatchHeaders, putAgendaBody, sessionIdParams } from './agenda.schema.js';
+import { readAgenda, saveAgenda } from './agenda.service.js';
+
+const tags = ['sessions'];
+const problems = { '4xx': problemResponse, '5xx': problemResponse };
+const access = 'clients.clinical' as const;
+
+/** The session agenda the target hierarchy generates, and the order the therapist settles on. */
+export const agendaRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+  app.get(
+    '/sessions/:id/agenda',
+    {
+      schema: {
+        tags,
+        summary: 'The agenda computed now in hierarchy order since the last attended session, with the saved final order if any',
+        params: sessionIdParams,
+        response: { 200: agendaResponse, ...problems },
+      },
+      config: { access, audit: 'agenda.read' },
+    },
+    async (request, reply) => {
+      const agenda = await readAgenda(db, ctx(request), request.params.id);
+      if (agenda.version !== null) reply.header('etag', etagOf(agenda.version));
+      return reply.send(agenda);
+    },
+  );
+
+  app.put(
+    '/sessions/:id/agenda',
+    {
+      schema: {
+        tags,
+        summary: 'Save the final agenda: computed items reordered, therapist items added (If-Match once saved)',
+        params: sessionIdParams,
+        headers: ifMatchHeaders,
+        body: putAgendaBody,
+        response: { 200: agendaResponse, ...problems },
+      },
+      config: { access, audit: 'agenda.update' },
+    },
+    async (request, reply) => {
+      const agenda = await saveAgenda(db, ctx(request), request.params.id, request.headers['if-match'], request.body);
+      return reply.header('etag', etagOf(agenda.version ?? 1)).send(agenda);
+    },
+  );
+};

@@ -19,6 +19,9 @@ export const problemResponse = z
 
 export type Problem = z.infer<typeof problemResponse>;
 
+/** Every route answers its errors with a problem: spread into `schema.response`. */
+export const problemResponses = { '4xx': problemResponse, '5xx': problemResponse };
+
 export function problemFor(error: AppError, requestId: string): Problem {
   return {
     type: `/problems/${error.code.replaceAll('_', '-')}`,

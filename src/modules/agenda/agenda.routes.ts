@@ -2,12 +2,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
-import { problemResponse } from '../../plugins/errors.js';
+import { problemResponses } from '../../plugins/errors.js';
 import { agendaResponse, ifMatchHeaders, putAgendaBody, sessionIdParams } from './agenda.schema.js';
 import { readAgenda, saveAgenda } from './agenda.service.js';
 
 const tags = ['sessions'];
-const problems = { '4xx': problemResponse, '5xx': problemResponse };
 const access = 'clients.clinical' as const;
 
 /** The session agenda the target hierarchy generates, and the order the therapist settles on. */
@@ -19,7 +18,7 @@ export const agendaRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         tags,
         summary: 'The agenda computed now in hierarchy order since the last attended session, with the saved final order if any',
         params: sessionIdParams,
-        response: { 200: agendaResponse, ...problems },
+        response: { 200: agendaResponse, ...problemResponses },
       },
       config: { access, audit: 'agenda.read' },
     },
@@ -39,7 +38,7 @@ export const agendaRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         params: sessionIdParams,
         headers: ifMatchHeaders,
         body: putAgendaBody,
-        response: { 200: agendaResponse, ...problems },
+        response: { 200: agendaResponse, ...problemResponses },
       },
       config: { access, audit: 'agenda.update' },
     },

@@ -4,7 +4,7 @@ import { verifyChain } from '../../audit/verify.js';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import { authed } from '../../lib/context.js';
-import { problemResponse } from '../../plugins/errors.js';
+import { problemResponses } from '../../plugins/errors.js';
 
 const verifyResponse = z
   .object({
@@ -29,7 +29,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ config: Config; db: Db }> = as
       schema: {
         tags: ['audit'],
         summary: "Seal pending records, then verify the clinic's audit chain end to end",
-        response: { 200: verifyResponse, '4xx': problemResponse, '5xx': problemResponse },
+        response: { 200: verifyResponse, ...problemResponses },
       },
       config: { access: 'audit.read', audit: 'audit.verify' },
     },

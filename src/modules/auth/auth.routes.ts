@@ -3,12 +3,11 @@ import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import { authed } from '../../lib/context.js';
 import { uuidv7 } from '../../lib/ids.js';
-import { problemResponse } from '../../plugins/errors.js';
+import { problemResponses } from '../../plugins/errors.js';
 import { loginBody, loginResponse, meResponse } from './auth.schema.js';
 import { login, readMe } from './auth.service.js';
 
 const tags = ['auth'];
-const problems = { '4xx': problemResponse, '5xx': problemResponse };
 
 export const authRoutes: FastifyPluginAsyncZod<{ config: Config; db: Db }> = async (app, { config, db }) => {
   const throttle = { maxFailures: config.LOGIN_MAX_FAILURES, lockSeconds: config.LOGIN_LOCK_SECONDS };
@@ -21,7 +20,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ config: Config; db: Db }> = asy
         summary: 'Sign in; returns a short-lived bearer token',
         security: [],
         body: loginBody,
-        response: { 200: loginResponse, ...problems },
+        response: { 200: loginResponse, ...problemResponses },
       },
       config: { access: 'public', audit: 'auth.login' },
     },
@@ -37,7 +36,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ config: Config; db: Db }> = asy
   app.get(
     '/me',
     {
-      schema: { tags, summary: 'The signed-in staff member', response: { 200: meResponse, ...problems } },
+      schema: { tags, summary: 'The signed-in staff member', response: { 200: meResponse, ...problemResponses } },
       config: { access: 'self', audit: 'auth.me' },
     },
     async (request) => readMe(authed(request)),

@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Db } from '../../db/client.js';
 import { authed } from '../../lib/context.js';
-import { problemResponse } from '../../plugins/errors.js';
+import { problemResponses } from '../../plugins/errors.js';
 import { createGrantBody, grantIdParams, grantPage, grantResponse, listGrantsQuery, reviewBody } from './break-glass.schema.js';
 import { createGrant, listGrants, reviewGrant } from './break-glass.service.js';
 
 const tags = ['break-glass'];
-const problems = { '4xx': problemResponse, '5xx': problemResponse };
 
 export const breakGlassRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   app.post(
@@ -16,7 +15,7 @@ export const breakGlassRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
         tags,
         summary: 'Open emergency access to a client outside your relationships (time-boxed, reviewed by compliance)',
         body: createGrantBody,
-        response: { 201: grantResponse, ...problems },
+        response: { 201: grantResponse, ...problemResponses },
       },
       config: { access: 'break-glass.request', audit: 'break-glass.create' },
     },
@@ -30,7 +29,7 @@ export const breakGlassRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
         tags,
         summary: 'List grants for review (default: unreviewed)',
         querystring: listGrantsQuery,
-        response: { 200: grantPage, ...problems },
+        response: { 200: grantPage, ...problemResponses },
       },
       config: { access: 'break-glass.review', audit: 'break-glass.list' },
     },
@@ -45,7 +44,7 @@ export const breakGlassRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
         summary: 'Record the compliance review of a grant',
         params: grantIdParams,
         body: reviewBody,
-        response: { 201: grantResponse, ...problems },
+        response: { 201: grantResponse, ...problemResponses },
       },
       config: { access: 'break-glass.review', audit: 'break-glass.review' },
     },

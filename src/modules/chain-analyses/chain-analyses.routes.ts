@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
-import { problemResponse } from '../../plugins/errors.js';
+import { problemResponses } from '../../plugins/errors.js';
 import {
   chainAnalysisIdParams,
   chainAnalysisPage,
@@ -16,7 +16,6 @@ import {
 import { createChainAnalysis, listChainAnalyses, readChainAnalysis, updateChainAnalysis } from './chain-analyses.service.js';
 
 const tags = ['chain analyses'];
-const problems = { '4xx': problemResponse, '5xx': problemResponse };
 const access = 'clients.clinical' as const;
 
 /** Behavioural chain analyses of a client's target behaviours, under /v1/clients. */
@@ -29,7 +28,7 @@ export const chainAnalysesRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
         summary: "List a client's chain analyses, newest behaviour first (cursor-paginated; filter by eventId or targetId)",
         params: clientIdParams,
         querystring: listChainAnalysesQuery,
-        response: { 200: chainAnalysisPage, ...problems },
+        response: { 200: chainAnalysisPage, ...problemResponses },
       },
       config: { access, audit: 'chain-analyses.list' },
     },
@@ -44,7 +43,7 @@ export const chainAnalysesRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
         summary: 'Record a chain analysis of a target behaviour or clinical event, done in session or as homework',
         params: clientIdParams,
         body: createChainAnalysisBody,
-        response: { 201: chainAnalysisResponse, ...problems },
+        response: { 201: chainAnalysisResponse, ...problemResponses },
       },
       config: { access, audit: 'chain-analyses.create' },
     },
@@ -65,7 +64,7 @@ export const chainAnalysesRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
         tags,
         summary: 'Read a chain analysis',
         params: chainAnalysisIdParams,
-        response: { 200: chainAnalysisResponse, ...problems },
+        response: { 200: chainAnalysisResponse, ...problemResponses },
       },
       config: { access, audit: 'chain-analyses.read' },
     },
@@ -84,7 +83,7 @@ export const chainAnalysesRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
         params: chainAnalysisIdParams,
         headers: ifMatchHeaders,
         body: updateChainAnalysisBody,
-        response: { 200: chainAnalysisResponse, ...problems },
+        response: { 200: chainAnalysisResponse, ...problemResponses },
       },
       config: { access, audit: 'chain-analyses.update' },
     },

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
-import { problemResponse } from '../../plugins/errors.js';
+import { problemResponses } from '../../plugins/errors.js';
 import {
   clientIdParams,
   clientPage,
@@ -16,7 +16,6 @@ import {
 import { createClient, listClients, markEnteredInError, readClient, updateClient } from './clients.service.js';
 
 const tags = ['clients'];
-const problems = { '4xx': problemResponse, '5xx': problemResponse };
 
 export const clientsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   app.post(
@@ -26,7 +25,7 @@ export const clientsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db
         tags,
         summary: 'Register a client; opens a referred treatment episode',
         body: createClientBody,
-        response: { 201: clientResponse, ...problems },
+        response: { 201: clientResponse, ...problemResponses },
       },
       config: { access: 'clients.register', audit: 'clients.create' },
     },
@@ -43,7 +42,7 @@ export const clientsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db
         tags,
         summary: 'List clients (cursor-paginated): all for administrators, your own clients otherwise',
         querystring: listClientsQuery,
-        response: { 200: clientPage, ...problems },
+        response: { 200: clientPage, ...problemResponses },
       },
       config: { access: 'clients.read', audit: 'clients.list' },
     },
@@ -53,7 +52,12 @@ export const clientsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db
   app.get(
     '/:id',
     {
-      schema: { tags, summary: "Read a client's registration", params: clientIdParams, response: { 200: clientResponse, ...problems } },
+      schema: {
+        tags,
+        summary: "Read a client's registration",
+        params: clientIdParams,
+        response: { 200: clientResponse, ...problemResponses },
+      },
       config: { access: 'clients.read', audit: 'clients.read' },
     },
     async (request, reply) => {
@@ -71,7 +75,7 @@ export const clientsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db
         params: clientIdParams,
         headers: ifMatchHeaders,
         body: updateClientBody,
-        response: { 200: clientResponse, ...problems },
+        response: { 200: clientResponse, ...problemResponses },
       },
       config: { access: 'clients.register', audit: 'clients.update' },
     },
@@ -89,7 +93,7 @@ export const clientsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db
         summary: 'Mark a client as entered in error: hidden from lists, kept for audit',
         params: clientIdParams,
         body: enteredInErrorBody,
-        response: { 200: clientResponse, ...problems },
+        response: { 200: clientResponse, ...problemResponses },
       },
       config: { access: 'clients.register', audit: 'clients.entered-in-error' },
     },

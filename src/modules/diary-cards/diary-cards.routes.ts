@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
-import { problemResponse } from '../../plugins/errors.js';
+import { problemResponses } from '../../plugins/errors.js';
 import {
   clientIdParams,
   dayParams,
@@ -19,7 +19,6 @@ import {
 import { listCardVersions, listDiaryCards, readDiaryCard, replaceCard, submitDay } from './diary-cards.service.js';
 
 const tags = ['diary-cards'];
-const problems = { '4xx': problemResponse, '5xx': problemResponse };
 const access = 'clients.clinical' as const;
 
 /** Diary cards, one per client-week, under /v1/clients. */
@@ -32,7 +31,7 @@ export const diaryCardsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
         summary: "List a client's diary cards, newest week first, with day counts and back-filled days (from/to: week starts)",
         params: clientIdParams,
         querystring: listCardsQuery,
-        response: { 200: diaryCardList, ...problems },
+        response: { 200: diaryCardList, ...problemResponses },
       },
       config: { access, audit: 'diary-cards.list' },
     },
@@ -46,7 +45,7 @@ export const diaryCardsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
         tags,
         summary: "Read one week's card with its days; weekStart must be the program's week start",
         params: weekParams,
-        response: { 200: diaryCardResponse, ...problems },
+        response: { 200: diaryCardResponse, ...problemResponses },
       },
       config: { access, audit: 'diary-cards.read' },
     },
@@ -64,7 +63,7 @@ export const diaryCardsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
         summary: "Submit one day's entry; merged by maximum with what the day holds (201 when it starts the week's card)",
         params: dayParams,
         body: diaryDayBody,
-        response: { 200: submitDayResponse, 201: submitDayResponse, ...problems },
+        response: { 200: submitDayResponse, 201: submitDayResponse, ...problemResponses },
       },
       config: { access, audit: 'diary-cards.submit-day' },
     },
@@ -86,7 +85,7 @@ export const diaryCardsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
         params: weekParams,
         headers: ifMatchHeaders,
         body: replaceCardBody,
-        response: { 200: diaryCardResponse, ...problems },
+        response: { 200: diaryCardResponse, ...problemResponses },
       },
       config: { access, audit: 'diary-cards.replace' },
     },
@@ -104,7 +103,7 @@ export const diaryCardsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
         tags,
         summary: 'Every version of a card, oldest first: who changed what, when, and the days as they then were',
         params: weekParams,
-        response: { 200: diaryCardVersionList, ...problems },
+        response: { 200: diaryCardVersionList, ...problemResponses },
       },
       config: { access, audit: 'diary-cards.versions' },
     },

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
-import { problemResponse } from '../../plugins/errors.js';
+import { problemResponses } from '../../plugins/errors.js';
 import {
   clientIdParams,
   createEventBody,
@@ -17,7 +17,6 @@ import {
 import { createEvent, listEvents, markEventEnteredInError, readEvent, updateEvent } from './events.service.js';
 
 const tags = ['clinical events'];
-const problems = { '4xx': problemResponse, '5xx': problemResponse };
 const access = 'clients.clinical' as const;
 
 /** Clinical events (self-harm, attempts, crises, emergency visits, admissions), under /v1/clients. */
@@ -30,7 +29,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         summary: "List a client's clinical events, newest first (cursor-paginated; entered-in-error ones only when asked for)",
         params: clientIdParams,
         querystring: listEventsQuery,
-        response: { 200: eventPage, ...problems },
+        response: { 200: eventPage, ...problemResponses },
       },
       config: { access, audit: 'events.list' },
     },
@@ -45,7 +44,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         summary: 'Record a clinical event reported by the client or found in records',
         params: clientIdParams,
         body: createEventBody,
-        response: { 201: eventResponse, ...problems },
+        response: { 201: eventResponse, ...problemResponses },
       },
       config: { access, audit: 'events.create' },
     },
@@ -62,7 +61,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
   app.get(
     '/:id/events/:eventId',
     {
-      schema: { tags, summary: 'Read a clinical event', params: eventIdParams, response: { 200: eventResponse, ...problems } },
+      schema: { tags, summary: 'Read a clinical event', params: eventIdParams, response: { 200: eventResponse, ...problemResponses } },
       config: { access, audit: 'events.read' },
     },
     async (request, reply) => {
@@ -80,7 +79,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         params: eventIdParams,
         headers: ifMatchHeaders,
         body: updateEventBody,
-        response: { 200: eventResponse, ...problems },
+        response: { 200: eventResponse, ...problemResponses },
       },
       config: { access, audit: 'events.update' },
     },
@@ -99,7 +98,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         summary: 'Mark an event as entered in error: hidden from lists and agendas, kept for the record',
         params: eventIdParams,
         body: enteredInErrorBody,
-        response: { 200: eventResponse, ...problems },
+        response: { 200: eventResponse, ...problemResponses },
       },
       config: { access, audit: 'events.entered-in-error' },
     },

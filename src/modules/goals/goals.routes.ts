@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
-import { problemResponse } from '../../plugins/errors.js';
+import { problemResponses } from '../../plugins/errors.js';
 import {
   clientIdParams,
   createGoalBody,
@@ -17,7 +17,6 @@ import {
 import { createGoal, listGoals, reviseGoal } from './goals.service.js';
 
 const tags = ['goals'];
-const problems = { '4xx': problemResponse, '5xx': problemResponse };
 const access = 'clients.clinical' as const;
 
 /** Life-worth-living goals, under /v1/clients. */
@@ -30,7 +29,7 @@ export const goalsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
         summary: "List a client's life-worth-living goals with their revisions (newest first)",
         params: clientIdParams,
         querystring: listGoalsQuery,
-        response: { 200: goalPage, ...problems },
+        response: { 200: goalPage, ...problemResponses },
       },
       config: { access, audit: 'goals.list' },
     },
@@ -45,7 +44,7 @@ export const goalsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
         summary: "Record a life-worth-living goal in the client's own words",
         params: clientIdParams,
         body: createGoalBody,
-        response: { 201: goalResponse, ...problems },
+        response: { 201: goalResponse, ...problemResponses },
       },
       config: { access, audit: 'goals.create' },
     },
@@ -64,7 +63,7 @@ export const goalsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
         params: goalIdParams,
         headers: ifMatchHeaders,
         body: reviseGoalBody,
-        response: { 201: revisedGoalResponse, ...problems },
+        response: { 201: revisedGoalResponse, ...problemResponses },
       },
       config: { access, audit: 'goals.revise' },
     },

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
-import { problemResponse } from '../../plugins/errors.js';
+import { problemResponses } from '../../plugins/errors.js';
 import {
   changePolicyBody,
   createProgramBody,
@@ -18,7 +18,6 @@ import {
 import { changePolicy, createProgram, listPolicyVersions, listPrograms, readProgram } from './programs.service.js';
 
 const tags = ['programs'];
-const problems = { '4xx': problemResponse, '5xx': problemResponse };
 
 export const programsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   app.get(
@@ -28,7 +27,7 @@ export const programsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
         tags,
         summary: "List the clinic's programs, each with the policy in force today (cursor-paginated)",
         querystring: listProgramsQuery,
-        response: { 200: programPage, ...problems },
+        response: { 200: programPage, ...problemResponses },
       },
       config: { access: 'programs.read', audit: 'programs.list' },
     },
@@ -42,7 +41,7 @@ export const programsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
         tags,
         summary: 'Create a program; its first policy version takes the defaults for its kind, with any overrides',
         body: createProgramBody,
-        response: { 201: programResponse, ...problems },
+        response: { 201: programResponse, ...problemResponses },
       },
       config: { access: 'programs.manage', audit: 'programs.create' },
     },
@@ -64,7 +63,7 @@ export const programsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
         summary: 'Read a program with the policy in force today, or on the date `at` names',
         params: programIdParams,
         querystring: readProgramQuery,
-        response: { 200: programResponse, ...problems },
+        response: { 200: programResponse, ...problemResponses },
       },
       config: { access: 'programs.read', audit: 'programs.read' },
     },
@@ -83,7 +82,7 @@ export const programsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
         params: programIdParams,
         headers: ifMatchHeaders,
         body: changePolicyBody,
-        response: { 200: policyVersionResponse, ...problems },
+        response: { 200: policyVersionResponse, ...problemResponses },
       },
       config: { access: 'programs.manage', audit: 'programs.policy-change' },
     },
@@ -100,7 +99,7 @@ export const programsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
         tags,
         summary: "Every version of the program's policy, newest first",
         params: programIdParams,
-        response: { 200: policyVersionList, ...problems },
+        response: { 200: policyVersionList, ...problemResponses },
       },
       config: { access: 'programs.read', audit: 'programs.policy-versions' },
     },

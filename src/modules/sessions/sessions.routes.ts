@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
-import { problemResponse } from '../../plugins/errors.js';
+import { problemResponses } from '../../plugins/errors.js';
 import { putNote, readNote } from './psychotherapy-notes.service.js';
 import {
   clientIdParams,
@@ -19,7 +19,6 @@ import {
 import { createSession, listSessions, readSession, updateSession } from './sessions.service.js';
 
 const tags = ['sessions'];
-const problems = { '4xx': problemResponse, '5xx': problemResponse };
 const access = 'clients.clinical' as const;
 
 /** Individual therapy sessions, under /v1 (client-scoped collection, then /v1/sessions/:id). */
@@ -32,7 +31,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
         summary: "List a client's individual sessions, newest first (summaries: no session notes)",
         params: clientIdParams,
         querystring: listSessionsQuery,
-        response: { 200: sessionPage, ...problems },
+        response: { 200: sessionPage, ...problemResponses },
       },
       config: { access, audit: 'sessions.list' },
     },
@@ -47,7 +46,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
         summary: 'Schedule or record an individual session',
         params: clientIdParams,
         body: createSessionBody,
-        response: { 201: sessionResponse, ...problems },
+        response: { 201: sessionResponse, ...problemResponses },
       },
       config: { access, audit: 'sessions.create' },
     },
@@ -64,7 +63,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
         tags,
         summary: 'Read a session with its session note (never a psychotherapy note)',
         params: sessionIdParams,
-        response: { 200: sessionResponse, ...problems },
+        response: { 200: sessionResponse, ...problemResponses },
       },
       config: { access, audit: 'sessions.read' },
     },
@@ -83,7 +82,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
         params: sessionIdParams,
         headers: ifMatchHeaders,
         body: updateSessionBody,
-        response: { 200: sessionResponse, ...problems },
+        response: { 200: sessionResponse, ...problemResponses },
       },
       config: { access, audit: 'sessions.update' },
     },
@@ -100,7 +99,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
         tags,
         summary: 'Read your own psychotherapy note on a session (author only; anyone else gets 404)',
         params: sessionIdParams,
-        response: { 200: psychotherapyNoteResponse, ...problems },
+        response: { 200: psychotherapyNoteResponse, ...problemResponses },
       },
       config: { access, audit: 'psychotherapy-notes.read' },
     },
@@ -119,7 +118,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
         params: sessionIdParams,
         headers: ifMatchHeaders,
         body: putNoteBody,
-        response: { 200: psychotherapyNoteResponse, 201: psychotherapyNoteResponse, ...problems },
+        response: { 200: psychotherapyNoteResponse, 201: psychotherapyNoteResponse, ...problemResponses },
       },
       config: { access, audit: 'psychotherapy-notes.write' },
     },

@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
-import { problemResponse } from '../../plugins/errors.js';
+import { problemResponses } from '../../plugins/errors.js';
 import { createSkillBody, listSkillsQuery, skillIdParams, skillList, skillResponse, updateSkillBody } from './skills.schema.js';
 import { createSkill, listSkills, updateSkill } from './skills.service.js';
 
 const tags = ['skills'];
-const problems = { '4xx': problemResponse, '5xx': problemResponse };
 
 /** The clinic's skills catalog: reference data for diary cards, sessions and groups. No deletes: deactivate. */
 export const skillsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
@@ -17,7 +16,7 @@ export const skillsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         tags,
         summary: 'List the skills catalog in diary-card order (module, then sort order); active skills unless includeInactive=true',
         querystring: listSkillsQuery,
-        response: { 200: skillList, ...problems },
+        response: { 200: skillList, ...problemResponses },
       },
       config: { access: 'skills.read', audit: 'skills.list' },
     },
@@ -31,7 +30,7 @@ export const skillsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         tags,
         summary: "Add one of the clinic's own skills (names are unique within a module)",
         body: createSkillBody,
-        response: { 201: skillResponse, ...problems },
+        response: { 201: skillResponse, ...problemResponses },
       },
       config: { access: 'skills.manage', audit: 'skills.create' },
     },
@@ -49,7 +48,7 @@ export const skillsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         summary: 'Rename, reorder or (de)activate a skill; standard skills change only sortOrder and active',
         params: skillIdParams,
         body: updateSkillBody,
-        response: { 200: skillResponse, ...problems },
+        response: { 200: skillResponse, ...problemResponses },
       },
       config: { access: 'skills.manage', audit: 'skills.update' },
     },

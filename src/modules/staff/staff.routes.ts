@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
-import { problemResponse } from '../../plugins/errors.js';
+import { problemResponses } from '../../plugins/errors.js';
 import {
   changeRolesBody,
   createStaffBody,
@@ -16,14 +16,13 @@ import {
 import { changeRoles, createStaff, listStaff, readStaff, setActive, updateStaff } from './staff.service.js';
 
 const tags = ['staff'];
-const problems = { '4xx': problemResponse, '5xx': problemResponse };
 const access = 'staff.manage' as const;
 
 export const staffRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   app.post(
     '/',
     {
-      schema: { tags, summary: 'Create a staff account', body: createStaffBody, response: { 201: staffResponse, ...problems } },
+      schema: { tags, summary: 'Create a staff account', body: createStaffBody, response: { 201: staffResponse, ...problemResponses } },
       config: { access, audit: 'staff.create' },
     },
     async (request, reply) => {
@@ -35,7 +34,12 @@ export const staffRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
   app.get(
     '/',
     {
-      schema: { tags, summary: 'List staff (cursor-paginated)', querystring: listStaffQuery, response: { 200: staffPage, ...problems } },
+      schema: {
+        tags,
+        summary: 'List staff (cursor-paginated)',
+        querystring: listStaffQuery,
+        response: { 200: staffPage, ...problemResponses },
+      },
       config: { access, audit: 'staff.list' },
     },
     async (request) => listStaff(db, ctx(request), request.query),
@@ -44,7 +48,7 @@ export const staffRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
   app.get(
     '/:id',
     {
-      schema: { tags, summary: 'Read a staff account', params: staffIdParams, response: { 200: staffResponse, ...problems } },
+      schema: { tags, summary: 'Read a staff account', params: staffIdParams, response: { 200: staffResponse, ...problemResponses } },
       config: { access, audit: 'staff.read' },
     },
     async (request, reply) => {
@@ -62,7 +66,7 @@ export const staffRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
         params: staffIdParams,
         headers: ifMatchHeaders,
         body: updateStaffBody,
-        response: { 200: staffResponse, ...problems },
+        response: { 200: staffResponse, ...problemResponses },
       },
       config: { access, audit: 'staff.update' },
     },
@@ -81,7 +85,7 @@ export const staffRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
         params: staffIdParams,
         headers: ifMatchHeaders,
         body: changeRolesBody,
-        response: { 200: staffResponse, ...problems },
+        response: { 200: staffResponse, ...problemResponses },
       },
       config: { access, audit: 'staff.roles' },
     },
@@ -102,7 +106,7 @@ export const staffRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
           tags,
           summary: active ? 'Reactivate an account' : 'Deactivate an account; its tokens stop working at once',
           params: staffIdParams,
-          response: { 200: staffResponse, ...problems },
+          response: { 200: staffResponse, ...problemResponses },
         },
         config: { access, audit: active ? 'staff.reactivate' : 'staff.deactivate' },
       },

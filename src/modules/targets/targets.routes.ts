@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
-import { problemResponse } from '../../plugins/errors.js';
+import { problemResponses } from '../../plugins/errors.js';
 import {
   clientIdParams,
   ifMatchHeaders,
@@ -16,7 +16,6 @@ import {
 import { changeTarget, createTarget, listTargets, retireTarget } from './targets.service.js';
 
 const tags = ['targets'];
-const problems = { '4xx': problemResponse, '5xx': problemResponse };
 const access = 'clients.clinical' as const;
 
 /** Versioned treatment targets, under /v1/clients. */
@@ -29,7 +28,7 @@ export const targetsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db
         summary: "List a client's targets in force, in hierarchy order (history=true: every version of every target)",
         params: clientIdParams,
         querystring: listTargetsQuery,
-        response: { 200: targetList, ...problems },
+        response: { 200: targetList, ...problemResponses },
       },
       config: { access, audit: 'targets.list' },
     },
@@ -44,7 +43,7 @@ export const targetsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db
         summary: 'Add a target (version 1)',
         params: clientIdParams,
         body: targetBody,
-        response: { 201: targetResponse, ...problems },
+        response: { 201: targetResponse, ...problemResponses },
       },
       config: { access, audit: 'targets.create' },
     },
@@ -63,7 +62,7 @@ export const targetsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db
         params: targetIdParams,
         headers: ifMatchHeaders,
         body: targetBody,
-        response: { 200: targetResponse, 201: targetResponse, ...problems },
+        response: { 200: targetResponse, 201: targetResponse, ...problemResponses },
       },
       config: { access, audit: 'targets.change' },
     },
@@ -86,7 +85,7 @@ export const targetsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db
         params: targetIdParams,
         headers: ifMatchHeaders,
         body: retireTargetBody,
-        response: { 200: targetResponse, ...problems },
+        response: { 200: targetResponse, ...problemResponses },
       },
       config: { access, audit: 'targets.retire' },
     },

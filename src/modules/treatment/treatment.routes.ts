@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
-import { problemResponse } from '../../plugins/errors.js';
+import { problemResponses } from '../../plugins/errors.js';
 import { createCommitment, listCommitments } from './commitments.service.js';
 import { listEpisodes, openEpisode, transitionEpisode } from './episodes.service.js';
 import { assignStage, listStages } from './stages.service.js';
@@ -23,7 +23,6 @@ import {
 } from './treatment.schema.js';
 
 const tags = ['treatment'];
-const problems = { '4xx': problemResponse, '5xx': problemResponse };
 /** The clinical record: the primary therapist, or a clinician with a break-glass grant (checked in the service). */
 const access = 'clients.clinical' as const;
 
@@ -35,7 +34,7 @@ export const treatmentRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { 
         tags,
         summary: "List the client's treatment episodes, newest first",
         params: clientIdParams,
-        response: { 200: episodeList, ...problems },
+        response: { 200: episodeList, ...problemResponses },
       },
       config: { access, audit: 'episodes.list' },
     },
@@ -50,7 +49,7 @@ export const treatmentRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { 
         summary: 'Open a new referred episode (one open episode at a time; four-miss re-entry needs the eligible date and a recommitment)',
         params: clientIdParams,
         body: openEpisodeBody,
-        response: { 201: episodeResponse, ...problems },
+        response: { 201: episodeResponse, ...problemResponses },
       },
       config: { access, audit: 'episodes.open' },
     },
@@ -69,7 +68,7 @@ export const treatmentRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { 
         params: episodeParams,
         headers: ifMatchHeaders,
         body: transitionBody,
-        response: { 200: episodeResponse, ...problems },
+        response: { 200: episodeResponse, ...problemResponses },
       },
       config: { access, audit: 'episodes.transition' },
     },
@@ -87,7 +86,7 @@ export const treatmentRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { 
         tags,
         summary: "The client's stage history, newest first",
         params: clientIdParams,
-        response: { 200: stageList, ...problems },
+        response: { 200: stageList, ...problemResponses },
       },
       config: { access, audit: 'stages.list' },
     },
@@ -102,7 +101,7 @@ export const treatmentRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { 
         summary: 'Assign a stage (closes the current assignment; rationale required)',
         params: clientIdParams,
         body: assignStageBody,
-        response: { 201: stageResponse, ...problems },
+        response: { 201: stageResponse, ...problemResponses },
       },
       config: { access, audit: 'stages.assign' },
     },
@@ -116,7 +115,7 @@ export const treatmentRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { 
         tags,
         summary: "The client's commitments and recommitments, newest first",
         params: clientIdParams,
-        response: { 200: commitmentList, ...problems },
+        response: { 200: commitmentList, ...problemResponses },
       },
       config: { access, audit: 'commitments.list' },
     },
@@ -131,7 +130,7 @@ export const treatmentRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { 
         summary: 'Record a commitment or recommitment (never edited: each one is a new record)',
         params: clientIdParams,
         body: createCommitmentBody,
-        response: { 201: commitmentResponse, ...problems },
+        response: { 201: commitmentResponse, ...problemResponses },
       },
       config: { access, audit: 'commitments.create' },
     },

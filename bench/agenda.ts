@@ -1,0 +1,412 @@
+/**
+ * Session agenda benchmark: GET /v1/sessions/:id/agenda for a client with a year of daily diary
+ * entries, 50 clinical events and a year of weekly sessions, measured in-process with app.inject
+ * against a real PostgreSQL, first with 100 clients in the clinic, then with 5,000.
+ *
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node --import tsx bench/agenda.ts
+ *
+ * Creates a fresh database on that server, drops it at the end, and writes the results into
+ * bench/README.md between the agenda markers.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import pg from 'pg';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/client.js';
+import { migrate } from '../src/db/migrate.js';
+import type { DiaryDayEntry } from '../src/db/schema/diary.js';
+import { uuidv7 } from '../src/lib/ids.js';
+import { createClinicWithAdmin } from '../src/modules/clinics/clinics.service.js';
+import { insertProgram } from '../src/modules/programs/programs.queries.js';
+import { insertStaff } from '../src/modules/staff/staff.service.js';
+
+const START_MARKER = '<!-- agenda:start -->';
+const END_MARKER = '<!-- agenda:end -->';
+const README = new URL('./README.md', import.meta.url);
+const STEPS = [100, 5000];
+const WARM_UP = 20;
+const TIMED = 200;
+const GOAL_P95_MS = 20;
+const OTHER_WEEKS = 52;
+const OTHER_EVENTS = 10;
+const BATCH = 500;
+const DAY = 86_400_000;
+
+const log = (message: string) => process.stdout.write(`${message}\n`);
+const secret = () => randomBytes(36).toString('base64url');
+const dateOf = (at: Date) => at.toISOString().slice(0, 10);
+const addDays = (day: string, days: number) => dateOf(new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY));
+const mondayOf = (day: string) => addDays(day, -((new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7));
+const randomInt = (max: number) => Math.floor(Math.random() * (max + 1));
+const pick = <T>(values: readonly T[]) => values[Math.floor(Math.random() * values.length)] as T;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length) - 1;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
+}
+
+interface Result {
+  clients: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  items: number;
+}
+
+async function main() {
+  const databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    throw new Error('DATABASE_URL is required: a postgres:// URL of a server where the user may CREATE DATABASE');
+  }
+  const started = new Date();
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const admin = new pg.Client({ connectionString: databaseUrl, application_name: 'dialectic-bench-agenda' });
+  await admin.connect();
+  cleanups.push(() => admin.end());
+  try {
+    const serverVersion = (await admin.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]?.v ?? 'unknown';
+    const dbName = `dialectic_agenda_${started.toISOString().replace(/\D/g, '').slice(0, 14)}_${randomBytes(3).toString('hex')}`;
+    await admin.query(`CREATE DATABASE "${dbName}"`);
+    cleanups.push(async () => {
+      await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+      log(`Dropped database ${dbName}.`);
+    });
+    const url = new URL(databaseUrl);
+    url.pathname = `/${dbName}`;
+    log(`Created database ${dbName} on ${url.host}.`);
+
+    const database = await openDatabase({ url: url.toString() });
+    cleanups.push(() => database.close());
+    await migrate(database);
+    const config = loadConfig({ DATABASE_URL: url.toString(), JWT_SECRET: secret(), AUDIT_HMAC_KEY: secret(), LOG_LEVEL: 'silent' });
+    const app = await buildApp(config, { database, logger: false });
+    cleanups.push(() => app.close());
+    await app.ready();
+
+    const results = await run(app, database, url.toString());
+
+    const table = [
+      '| clients in the clinic | p50 | p95 | p99 | max | goal p95 < 20 ms met? |',
+      '| ---: | ---: | ---: | ---: | ---: | :---: |',
+      ...results.map(
+        (r) =>
+          `| ${r.clients.toLocaleString('en-US')} | ${r.p50.toFixed(2)} ms | ${r.p95.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${r.max.toFixed(2)} ms | ${r.p95 < GOAL_P95_MS ? 'yes' : '**no**'} |`,
+      ),
+    ].join('\n');
+    log('');
+    log(table);
+    log('');
+
+    const cpus = os.cpus();
+    const section = [
+      START_MARKER,
+      `Measured ${started.toISOString().replace(/\.\d+Z$/, 'Z')} with \`DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node --import tsx bench/agenda.ts\`.`,
+      '',
+      table,
+      '',
+      `- ${WARM_UP} warm-up requests, then ${TIMED} timed requests one after another, each answered 200 with ${results[0]?.items ?? 0} computed agenda items.`,
+      `- Machine: ${cpus[0]?.model.trim() ?? 'unknown'} × ${cpus.length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${os.type()} ${os.release()}, Node.js ${process.version}`,
+      `- Server: PostgreSQL ${serverVersion}, on the same host`,
+      END_MARKER,
+    ].join('\n');
+    await writeReadme(section);
+    log('Results written to bench/README.md.');
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log(`Cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+}
+
+type App = Awaited<ReturnType<typeof buildApp>>;
+type Database = Awaited<ReturnType<typeof openDatabase>>;
+
+async function run(app: App, database: Database, url: string): Promise<Result[]> {
+  const sql = new pg.Client({ connectionString: url, application_name: 'dialectic-bench-agenda-seed' });
+  await sql.connect();
+  try {
+    const { clinic, admin } = await createClinicWithAdmin(database.db, {
+      slug: 'agenda-bench',
+      name: 'Agenda Benchmark Clinic',
+      adminEmail: 'admin@agenda-bench.example',
+      adminName: 'Benchmark Administrator',
+      adminPassword: secret(),
+    });
+    const therapist = await insertStaff(database.db, clinic.id, {
+      email: 'therapist@agenda-bench.example',
+      displayName: 'Benchmark Therapist',
+      roles: ['therapist'],
+      password: secret(),
+    });
+    const { program } = await insertProgram(database.db, {
+      clinicId: clinic.id,
+      name: 'Adult DBT',
+      kind: 'adult',
+      effectiveFrom: '2020-01-01',
+      createdBy: admin.id,
+    });
+    const token = app.jwt.sign({ sub: therapist.id, cid: clinic.id, roles: therapist.roles, jti: uuidv7() });
+    const headers = { authorization: `Bearer ${token}` };
+
+    const post = async (path: string, payload: object) => {
+      const response = await app.inject({ method: 'POST', url: path, headers, payload });
+      if (response.statusCode !== 201) throw new Error(`POST ${path}: ${response.statusCode} ${response.body}`);
+      return response.json() as { id: string; targetId: string };
+    };
+
+    // The measured client, through the API.
+    const client = await post('/v1/clients', {
+      givenName: 'Measured',
+      familyName: 'Client (synthetic)',
+      dateOfBirth: '1992-04-17',
+      programId: program.id,
+      primaryTherapistId: therapist.id,
+    });
+    const targetBodies = [
+      { category: 'life_threatening', lifeThreateningSubtype: 'nssi', label: 'Cutting' },
+      { category: 'therapy_interfering', therapyInterferingActor: 'client', label: 'Skipping group' },
+      { category: 'quality_of_life', label: 'Skipping meals' },
+      { category: 'skill_increase', label: 'Using opposite action' },
+    ];
+    const targetIds: string[] = [];
+    for (const body of targetBodies) {
+      targetIds.push((await post(`/v1/clients/${client.id}/targets`, { ...body, measure: 'urge_and_action' })).targetId);
+    }
+    await seedMeasuredClient(sql, clinic.id, client.id, therapist.id, targetIds);
+
+    // The session to measure: next week, still scheduled.
+    const sessionId = uuidv7();
+    const nextWeek = new Date(Date.now() + 7 * DAY);
+    nextWeek.setUTCHours(10, 0, 0, 0);
+    await sql.query(
+      `insert into individual_sessions (clinic_id, id, client_id, therapist_id, scheduled_start, duration_minutes, type, attendance, created_by)
+       values ($1, $2, $3, $4, $5, 50, 'regular', 'scheduled', $4)`,
+      [clinic.id, sessionId, client.id, therapist.id, nextWeek.toISOString()],
+    );
+
+    const results: Result[] = [];
+    let clients = 1;
+    for (const total of STEPS) {
+      const seedStart = process.hrtime.bigint();
+      await seedOtherClients(sql, clinic.id, program.id, therapist.id, clients, total);
+      clients = total;
+      await sql.query('analyze');
+      const seconds = Number(process.hrtime.bigint() - seedStart) / 1e9;
+      log(`${total} clients in the clinic (seeding took ${seconds.toFixed(1)} s); measuring…`);
+      results.push(await measure(app, headers, sessionId, total));
+      const r = results.at(-1) as Result;
+      log(`  p50 ${r.p50.toFixed(2)} ms, p95 ${r.p95.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(2)} ms`);
+    }
+    return results;
+  } finally {
+    await sql.end();
+  }
+}
+
+async function measure(app: App, headers: Record<string, string>, sessionId: string, clients: number): Promise<Result> {
+  const path = `/v1/sessions/${sessionId}/agenda`;
+  const once = async () => {
+    const response = await app.inject({ method: 'GET', url: path, headers });
+    if (response.statusCode !== 200) throw new Error(`GET ${path}: ${response.statusCode} ${response.body}`);
+    return response;
+  };
+  for (let i = 0; i < WARM_UP; i++) await once();
+  const timings: number[] = [];
+  let items = 0;
+  for (let i = 0; i < TIMED; i++) {
+    const start = process.hrtime.bigint();
+    const response = await once();
+    timings.push(Number(process.hrtime.bigint() - start) / 1e6);
+    items = (response.json() as { computed: unknown[] }).computed.length;
+  }
+  timings.sort((a, b) => a - b);
+  return {
+    clients,
+    p50: percentile(timings, 50),
+    p95: percentile(timings, 95),
+    p99: percentile(timings, 99),
+    max: timings.at(-1) as number,
+    items,
+  };
+}
+
+const emotionNames = ['sadness', 'anger', 'fear', 'shame', 'joy'];
+
+/** 365 diary days up to yesterday, 50 events and a year of weekly sessions for the measured client. */
+async function seedMeasuredClient(sql: pg.Client, clinicId: string, clientId: string, therapistId: string, targetIds: string[]) {
+  const today = dateOf(new Date());
+  const firstDay = addDays(today, -365);
+  const cards = new Map<string, string>();
+  const days: Array<{ cardId: string; day: string; entry: DiaryDayEntry }> = [];
+  for (let i = 0; i < 365; i++) {
+    const day = addDays(firstDay, i);
+    const week = mondayOf(day);
+    let cardId = cards.get(week);
+    if (!cardId) {
+      cardId = uuidv7();
+      cards.set(week, cardId);
+    }
+    const entry: DiaryDayEntry = {
+      targets: targetIds.map((targetId) => ({
+        targetId,
+        targetVersion: 1,
+        urge: randomInt(5),
+        action: Math.random() < 0.08 ? (Math.random() < 0.5 ? true : 1 + randomInt(2)) : false,
+      })),
+      emotions: Object.fromEntries(emotionNames.filter(() => Math.random() < 0.6).map((name) => [name, randomInt(5)])),
+      substances: { alcoholDrinks: Math.random() < 0.2 ? randomInt(3) : null, drugs: [], prn: [], prescribedTaken: true },
+      skillsOverall: randomInt(7),
+      skillIds: [],
+      urgeToQuit: randomInt(5),
+      notes: null,
+    };
+    days.push({ cardId, day, entry });
+  }
+  const cardRows = [...cards.entries()];
+  await sql.query(
+    `insert into diary_cards (clinic_id, id, client_id, week_start)
+     select $1, c.id, $2, c.week_start from unnest($3::uuid[], $4::date[]) as c(id, week_start)`,
+    [clinicId, clientId, cardRows.map(([, id]) => id), cardRows.map(([week]) => week)],
+  );
+  await sql.query(
+    `insert into diary_days (clinic_id, card_id, day, entry, first_entered_at, last_entered_at, back_filled)
+     select $1, d.card_id, d.day, d.entry, d.day + time '21:00', d.day + time '21:00', false
+       from unnest($2::uuid[], $3::date[], $4::jsonb[]) as d(card_id, day, entry)`,
+    [clinicId, days.map((d) => d.cardId), days.map((d) => d.day), days.map((d) => JSON.stringify(d.entry))],
+  );
+
+  const kinds = ['nssi', 'suicidal_crisis_behaviour', 'ed_visit'] as const;
+  const severities = ['low', 'moderate', 'high'] as const;
+  const events = Array.from({ length: 50 }, () => ({
+    id: uuidv7(),
+    kind: pick(kinds),
+    severity: pick(severities),
+    occurredAt: new Date(Date.now() - (1 + Math.random() * 364) * DAY).toISOString(),
+  }));
+  await sql.query(
+    `insert into clinical_events (clinic_id, id, client_id, kind, occurred_at, severity, source, description, recorded_by)
+     select $1, e.id, $2, e.kind, e.occurred_at, e.severity, 'client_report', 'Synthetic benchmark event', $3
+       from unnest($4::uuid[], $5::text[], $6::timestamptz[], $7::text[]) as e(id, kind, occurred_at, severity)`,
+    [
+      clinicId,
+      clientId,
+      therapistId,
+      events.map((e) => e.id),
+      events.map((e) => e.kind),
+      events.map((e) => e.occurredAt),
+      events.map((e) => e.severity),
+    ],
+  );
+
+  // Weekly sessions over the past year, the last one this week; mostly attended.
+  const sessions = Array.from({ length: 52 }, (_, i) => {
+    const at = new Date(Date.now() - (52 - i) * 7 * DAY);
+    at.setUTCHours(10, 0, 0, 0);
+    const roll = Math.random();
+    const attendance = roll < 0.85 ? 'attended' : roll < 0.93 ? 'late' : 'no_show';
+    return { id: uuidv7(), at: at.toISOString(), attendance, lateMinutes: attendance === 'late' ? 5 + randomInt(15) : null };
+  });
+  await sql.query(
+    `insert into individual_sessions (clinic_id, id, client_id, therapist_id, scheduled_start, duration_minutes, type, attendance, late_minutes, created_by)
+     select $1, s.id, $2, $3, s.at, 50, 'regular', s.attendance, s.late_minutes, $3
+       from unnest($4::uuid[], $5::timestamptz[], $6::text[], $7::int[]) as s(id, at, attendance, late_minutes)`,
+    [
+      clinicId,
+      clientId,
+      therapistId,
+      sessions.map((s) => s.id),
+      sessions.map((s) => s.at),
+      sessions.map((s) => s.attendance),
+      sessions.map((s) => s.lateMinutes),
+    ],
+  );
+}
+
+/**
+ * Tops the clinic up from `from` to `to` clients. Each other client gets one target, 52 weeks of
+ * diary days, 10 events and 52 weekly sessions, with one INSERT … SELECT per table and batch.
+ */
+async function seedOtherClients(sql: pg.Client, clinicId: string, programId: string, therapistId: string, from: number, to: number) {
+  const firstWeek = mondayOf(addDays(dateOf(new Date()), -7 * OTHER_WEEKS));
+  for (let low = from; low < to; low += BATCH) {
+    const high = Math.min(to, low + BATCH) - 1;
+    const key = (n: number) => `other-${String(n).padStart(6, '0')}`;
+    const batch = `c.clinic_id = $1 and c.external_record_number between '${key(low)}' and '${key(high)}'`;
+    await sql.query('begin');
+    await sql.query(
+      `insert into clients (clinic_id, id, given_name, family_name, date_of_birth, external_record_number, program_id, primary_therapist_id, status)
+       select $1, gen_random_uuid(), 'Other', 'Client ' || g, date '1980-01-01' + (g % 7000), 'other-' || lpad(g::text, 6, '0'), $2, $3, 'active'
+         from generate_series($4::int, $5::int) g`,
+      [clinicId, programId, therapistId, low, high],
+    );
+    await sql.query(
+      `insert into targets (clinic_id, target_id, version, client_id, category, life_threatening_subtype, direction, measure, label, effective_from, created_by)
+       select $1, md5(c.id::text)::uuid, 1, c.id, 'life_threatening', 'nssi', 'decrease', 'urge_and_action', 'Self-harm', now() - interval '400 days', $2
+         from clients c where ${batch}`,
+      [clinicId, therapistId],
+    );
+    await sql.query(
+      `insert into diary_cards (clinic_id, id, client_id, week_start)
+       select $1, gen_random_uuid(), c.id, $2::date + w * 7
+         from clients c, generate_series(0, ${OTHER_WEEKS - 1}) w where ${batch}`,
+      [clinicId, firstWeek],
+    );
+    await sql.query(
+      `insert into diary_days (clinic_id, card_id, day, entry, first_entered_at, last_entered_at, back_filled)
+       select $1, dc.id, dc.week_start + d,
+              jsonb_build_object(
+                'targets', jsonb_build_array(jsonb_build_object('targetId', md5(c.id::text)::uuid, 'targetVersion', 1,
+                  'urge', floor(random() * 6)::int, 'action', random() < 0.08)),
+                'emotions', jsonb_build_object('sadness', floor(random() * 6)::int, 'anger', floor(random() * 6)::int, 'shame', floor(random() * 6)::int),
+                'substances', '{"alcoholDrinks": null, "drugs": [], "prn": [], "prescribedTaken": true}'::jsonb,
+                'skillsOverall', floor(random() * 8)::int, 'skillIds', '[]'::jsonb, 'urgeToQuit', floor(random() * 6)::int, 'notes', null),
+              dc.week_start + d + time '21:00', dc.week_start + d + time '21:00', false
+         from clients c
+         join diary_cards dc on dc.clinic_id = c.clinic_id and dc.client_id = c.id
+         cross join generate_series(0, 6) d
+        where ${batch} and dc.week_start + d < current_date`,
+      [clinicId],
+    );
+    await sql.query(
+      `insert into clinical_events (clinic_id, id, client_id, kind, occurred_at, severity, source, recorded_by)
+       select $1, gen_random_uuid(), c.id, (array['nssi', 'suicidal_crisis_behaviour', 'ed_visit'])[1 + floor(random() * 3)::int],
+              now() - (1 + random() * 364) * interval '1 day', 'moderate', 'client_report', $2
+         from clients c, generate_series(1, ${OTHER_EVENTS}) e where ${batch}`,
+      [clinicId, therapistId],
+    );
+    await sql.query(
+      `insert into individual_sessions (clinic_id, id, client_id, therapist_id, scheduled_start, duration_minutes, type, attendance, created_by)
+       select $1, gen_random_uuid(), c.id, $2, date_trunc('day', now()) - w * interval '7 days' + interval '14 hours', 50, 'regular',
+              case when random() < 0.9 then 'attended' else 'no_show' end, $2
+         from clients c, generate_series(1, ${OTHER_WEEKS}) w where ${batch}`,
+      [clinicId, therapistId],
+    );
+    await sql.query('commit');
+  }
+}
+
+async function writeReadme(section: string) {
+  const current = await readFile(README, 'utf8');
+  const start = current.indexOf(START_MARKER);
+  const end = current.indexOf(END_MARKER);
+  let next: string;
+  if (start !== -1 && end > start) {
+    next = current.slice(0, start) + section + current.slice(end + END_MARKER.length);
+  } else {
+    next = `${current.trimEnd()}\n\n## Session agenda\n\n${section}\n`;
+  }
+  await writeFile(README, next);
+}
+
+main().catch((error: unknown) => {
+  log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+});

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { foreignKey, index, integer, jsonb, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
 import { clients } from './clients.js';
-import { timestamptz } from './columns.js';
+import { timestamptz, versioned } from './columns.js';
 import { clinicalEvents } from './events.js';
 import { individualSessions } from './sessions.js';
 import { staff } from './staff.js';
@@ -42,10 +42,8 @@ export const chainAnalyses = pgTable(
     commitment: text('commitment'),
     completedIn: text('completed_in').$type<'session' | 'homework'>().notNull(),
     sessionId: uuid('session_id'),
-    version: integer('version').notNull().default(1),
     createdBy: uuid('created_by').notNull(),
-    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
-    updatedAt: timestamptz('updated_at').notNull().default(sql`now()`),
+    ...versioned(),
   },
   (t) => [
     primaryKey({ columns: [t.clinicId, t.id] }),

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { date, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { date, foreignKey, index, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { clinics } from './clinics.js';
-import { timestamptz } from './columns.js';
+import { timestamptz, versioned } from './columns.js';
 import { programs } from './programs.js';
 import { staff } from './staff.js';
 
@@ -42,9 +42,7 @@ export const clients = pgTable(
     enteredInErrorAt: timestamptz('entered_in_error_at'),
     enteredInErrorReason: text('entered_in_error_reason'),
     enteredInErrorBy: uuid('entered_in_error_by'),
-    version: integer('version').notNull().default(1),
-    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
-    updatedAt: timestamptz('updated_at').notNull().default(sql`now()`),
+    ...versioned(),
   },
   (t) => [
     primaryKey({ columns: [t.clinicId, t.id] }),

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { boolean, date, foreignKey, integer, jsonb, pgTable, primaryKey, text, unique, uuid } from 'drizzle-orm/pg-core';
 import { clients } from './clients.js';
-import { timestamptz } from './columns.js';
+import { timestamptz, versioned } from './columns.js';
 import { staff } from './staff.js';
 
 /** One day of a diary card, as stored after merging every entry for that day. */
@@ -30,9 +30,7 @@ export const diaryCards = pgTable(
     id: uuid('id').notNull(),
     clientId: uuid('client_id').notNull(),
     weekStart: date('week_start', { mode: 'string' }).notNull(),
-    version: integer('version').notNull().default(1),
-    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
-    updatedAt: timestamptz('updated_at').notNull().default(sql`now()`),
+    ...versioned(),
   },
   (t) => [
     primaryKey({ columns: [t.clinicId, t.id] }),

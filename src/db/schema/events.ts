@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { date, foreignKey, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { date, foreignKey, index, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { clients } from './clients.js';
-import { timestamptz } from './columns.js';
+import { timestamptz, versioned } from './columns.js';
 import { staff } from './staff.js';
 
 export const clinicalEventKinds = [
@@ -40,10 +40,8 @@ export const clinicalEvents = pgTable(
     targetId: uuid('target_id'),
     enteredInErrorAt: timestamptz('entered_in_error_at'),
     enteredInErrorReason: text('entered_in_error_reason'),
-    version: integer('version').notNull().default(1),
     recordedBy: uuid('recorded_by'),
-    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
-    updatedAt: timestamptz('updated_at').notNull().default(sql`now()`),
+    ...versioned(),
   },
   (t) => [
     primaryKey({ columns: [t.clinicId, t.id] }),

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { foreignKey, index, integer, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
+import { foreignKey, index, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
 import { clients } from './clients.js';
-import { timestamptz } from './columns.js';
+import { timestamptz, versioned } from './columns.js';
 import { staff } from './staff.js';
 
 export const goalStatuses = ['active', 'achieved', 'on_hold', 'set_aside'] as const;
@@ -16,10 +16,8 @@ export const goals = pgTable(
     text: text('text').notNull(),
     domain: text('domain'),
     status: text('status').$type<(typeof goalStatuses)[number]>().notNull(),
-    version: integer('version').notNull().default(1),
     createdBy: uuid('created_by').notNull(),
-    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
-    updatedAt: timestamptz('updated_at').notNull().default(sql`now()`),
+    ...versioned(),
   },
   (t) => [
     primaryKey({ columns: [t.clinicId, t.id] }),

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { boolean, foreignKey, index, integer, pgTable, primaryKey, text, unique, uuid } from 'drizzle-orm/pg-core';
 import { clients } from './clients.js';
-import { timestamptz } from './columns.js';
+import { timestamptz, versioned } from './columns.js';
 import { staff } from './staff.js';
 
 export const sessionTypes = ['pretreatment', 'regular', 'extra_crisis', 'family'] as const;
@@ -39,10 +39,8 @@ export const individualSessions = pgTable(
     homework: text('homework'),
     /** Clinical session note: part of the record, readable by the primary therapist. */
     note: text('note'),
-    version: integer('version').notNull().default(1),
     createdBy: uuid('created_by').notNull(),
-    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
-    updatedAt: timestamptz('updated_at').notNull().default(sql`now()`),
+    ...versioned(),
   },
   (t) => [
     primaryKey({ columns: [t.clinicId, t.id] }),
@@ -65,9 +63,7 @@ export const psychotherapyNotes = pgTable(
     sessionId: uuid('session_id').notNull(),
     authorId: uuid('author_id').notNull(),
     body: text('body').notNull(),
-    version: integer('version').notNull().default(1),
-    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
-    updatedAt: timestamptz('updated_at').notNull().default(sql`now()`),
+    ...versioned(),
   },
   (t) => [
     primaryKey({ columns: [t.clinicId, t.id] }),

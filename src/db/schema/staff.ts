@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { boolean, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { clinics } from './clinics.js';
-import { timestamptz } from './columns.js';
+import { timestamptz, versioned } from './columns.js';
 
 export const staffRoles = ['admin', 'therapist', 'skills_trainer', 'team_lead', 'compliance'] as const;
 export type StaffRole = (typeof staffRoles)[number];
@@ -20,9 +20,7 @@ export const staff = pgTable(
     passwordHash: text('password_hash').notNull(),
     /** Tokens issued before this instant are refused (set on deactivation and password change). */
     tokensValidAfter: timestamptz('tokens_valid_after'),
-    version: integer('version').notNull().default(1),
-    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
-    updatedAt: timestamptz('updated_at').notNull().default(sql`now()`),
+    ...versioned(),
   },
   (t) => [primaryKey({ columns: [t.clinicId, t.id] }), uniqueIndex('staff_clinic_email_key').on(t.clinicId, sql`lower(${t.email})`)],
 );

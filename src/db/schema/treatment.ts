@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type AnyPgColumn, date, foreignKey, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { clients, type EpisodeStatus } from './clients.js';
-import { timestamptz } from './columns.js';
+import { timestamptz, versioned } from './columns.js';
 import { programs } from './programs.js';
 import { staff } from './staff.js';
 
@@ -33,10 +33,8 @@ export const treatmentEpisodes = pgTable(
     reEntryEligibleOn: date('re_entry_eligible_on', { mode: 'string' }),
     /** Clinical notes on the episode: not shown to administrators. */
     notes: text('notes'),
-    version: integer('version').notNull().default(1),
     createdBy: uuid('created_by').notNull(),
-    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
-    updatedAt: timestamptz('updated_at').notNull().default(sql`now()`),
+    ...versioned(),
   },
   (t) => [
     primaryKey({ columns: [t.clinicId, t.id] }),

@@ -1,6 +1,6 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, gte, isNull, lte, or, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.js';
-import { clients } from '../db/schema/index.js';
+import { clients, groupEnrollments, skillsGroups } from '../db/schema/index.js';
 import type { AuthedContext } from '../lib/context.js';
 import { AppError, notFound } from '../lib/errors.js';
 import { findActiveGrant } from './break-glass.js';
@@ -8,18 +8,43 @@ import { findActiveGrant } from './break-glass.js';
 export type ClientRow = typeof clients.$inferSelect;
 
 /**
- * What the caller wants of the client: its registration (name, contact, program, therapist) or
- * its clinical record (episodes' notes, stages, commitments, goals, targets and everything later).
+ * What the caller wants of the client: its registration (name, contact, program, therapist), its
+ * clinical record (episodes' notes, stages, commitments, goals, targets and everything later), or
+ * the group view a skills trainer works with (name, group attendance, homework, diary-card skills).
  */
-export type ClientAccess = 'registration' | 'clinical';
+export type ClientAccess = 'registration' | 'clinical' | 'group';
+
+/**
+ * The group the caller leads (as leader or co-leader) in which the client is enrolled today, if
+ * any: the basis of a skills trainer's group view.
+ */
+export async function findTrainerGroup(db: DbOrTx, clinicId: string, staffId: string, clientId: string) {
+  const today = sql`current_date`;
+  const [group] = await db
+    .select({ id: skillsGroups.id })
+    .from(groupEnrollments)
+    .innerJoin(skillsGroups, and(eq(skillsGroups.clinicId, groupEnrollments.clinicId), eq(skillsGroups.id, groupEnrollments.groupId)))
+    .where(
+      and(
+        eq(groupEnrollments.clinicId, clinicId),
+        eq(groupEnrollments.clientId, clientId),
+        lte(groupEnrollments.startDate, today),
+        or(isNull(groupEnrollments.endDate), gte(groupEnrollments.endDate, today)),
+        or(eq(skillsGroups.leaderId, staffId), sql`${staffId}::uuid = any(${skillsGroups.coLeaderIds})`),
+      ),
+    )
+    .limit(1);
+  return group ?? null;
+}
 
 /**
  * The relationship check for one client, after the route's role check. Deny by default; allow with
  * a basis that goes into the audit record:
  *   - administrators: the registration only;
  *   - the primary therapist: everything;
+ *   - for the group view only, a skills trainer leading a group the client is enrolled in today;
  *   - anyone holding a break-glass grant for the client that is in force now: everything, flagged.
- * Team members and group trainers get their narrower views with their modules.
+ * Team members get their narrower view with their module.
  * A client of another clinic is a 404, never a 403, so its existence is not revealed.
  */
 export async function authorizeClient(db: DbOrTx, ctx: AuthedContext, clientId: string, access: ClientAccess): Promise<ClientRow> {
@@ -37,6 +62,13 @@ export async function authorizeClient(db: DbOrTx, ctx: AuthedContext, clientId: 
   if (client.primaryTherapistId === ctx.actor.staffId) {
     ctx.basis = { rule, relationship: 'primary-therapist' };
     return client;
+  }
+  if (access === 'group' && ctx.actor.roles.includes('skills_trainer')) {
+    const group = await findTrainerGroup(db, ctx.actor.clinicId, ctx.actor.staffId, client.id);
+    if (group) {
+      ctx.basis = { rule, role: 'skills_trainer', relationship: `group-trainer:${group.id}` };
+      return client;
+    }
   }
   const grant = await findActiveGrant(db, ctx.actor.clinicId, ctx.actor.staffId, client.id);
   if (grant) {

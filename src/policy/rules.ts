@@ -39,6 +39,36 @@ export const accessRules = {
     description: 'the clinical record: the primary therapist, or a clinician holding a break-glass grant',
     roles: clinicians,
   },
+  'skills-groups.read': {
+    description: 'administrators and clinicians read skills groups, their schedule, curriculum and sessions (no client data)',
+    roles: ['admin', ...clinicians],
+  },
+  'skills-groups.create': { description: 'administrators create skills groups', roles: ['admin'] },
+  'skills-groups.manage': {
+    description: 'administrators, and skills trainers who lead the group, change it and its sessions',
+    roles: ['admin', 'skills_trainer'],
+  },
+  'skills-groups.roster': {
+    description: "administrators, and skills trainers who lead the group, see and manage the group's enrollments",
+    roles: ['admin', 'skills_trainer'],
+  },
+  'group-attendance.write': {
+    description: 'skills trainers who lead the group record attendance and homework review for the roster',
+    roles: ['skills_trainer'],
+  },
+  'clients.group-view': {
+    description: "the group view of a client (diary-card skills use): the client's skills trainers, primary therapist or break-glass",
+    roles: clinicians,
+  },
+  'attendance.read': {
+    description:
+      'four-miss streaks: the primary therapist (every modality), skills trainers of the client’s group (the group), or break-glass',
+    roles: clinicians,
+  },
+  'attendance.override': {
+    description: 'the primary therapist overrides a met four-miss streak, where program policy allows it',
+    roles: ['therapist'],
+  },
 } as const satisfies Record<string, AccessRule>;
 
 export type AccessRuleName = keyof typeof accessRules;

@@ -1,4 +1,5 @@
 export * from './agendas.js';
+export * from './attendance.js';
 export * from './audit.js';
 export * from './break-glass.js';
 export * from './chain-analyses.js';
@@ -10,6 +11,7 @@ export * from './goals.js';
 export * from './programs.js';
 export * from './sessions.js';
 export * from './skills.js';
+export * from './skills-groups.js';
 export * from './staff.js';
 export * from './targets.js';
 export * from './treatment.js';

@@ -2,8 +2,10 @@ import { sql } from 'drizzle-orm';
 import { type AnyPgColumn, date, foreignKey, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { clients, type EpisodeStatus } from './clients.js';
 import { timestamptz, versioned } from './columns.js';
-import { programs } from './programs.js';
+import { type modalities, programs } from './programs.js';
 import { staff } from './staff.js';
+
+type Modality = (typeof modalities)[number];
 
 export const dischargeReasons = ['completed', 'four_miss', 'dropped_out', 'clinical', 'declined_commitment', 'transferred'] as const;
 export const stages = ['pretreatment', 'stage_1', 'stage_2', 'stage_3', 'stage_4'] as const;
@@ -31,6 +33,14 @@ export const treatmentEpisodes = pgTable(
     dischargedOn: date('discharged_on', { mode: 'string' }),
     dischargeReason: text('discharge_reason').$type<(typeof dischargeReasons)[number]>(),
     reEntryEligibleOn: date('re_entry_eligible_on', { mode: 'string' }),
+    /**
+     * Set by the four-miss evaluation when a required modality's streak of misses reaches the
+     * threshold (and no override stands): the date it was met and the modalities that met it. A
+     * therapist then confirms the proposed four_miss discharge. Cleared if corrected attendance
+     * brings every streak back under the threshold.
+     */
+    fourMissMetOn: date('four_miss_met_on', { mode: 'string' }),
+    fourMissModalities: text('four_miss_modalities').array().$type<Modality[]>().notNull().default(sql`'{}'::text[]`),
     /** Clinical notes on the episode: not shown to administrators. */
     notes: text('notes'),
     createdBy: uuid('created_by').notNull(),

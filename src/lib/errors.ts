@@ -54,3 +54,7 @@ export class AppError extends Error {
 }
 
 export const notFound = (what: string) => new AppError('not_found', `${what} was not found`);
+
+/** A 400 naming one body field, for checks that depend on other fields or on stored records. */
+export const invalidField = (field: string, message: string) =>
+  new AppError('validation_failed', `Invalid body.${field}: ${message}`, { errors: [{ in: 'body', field, message }] });

@@ -12,12 +12,12 @@ import {
   targets,
 } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, invalidField } from '../../lib/errors.js';
 import { checkIfMatch } from '../../lib/http.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { openEventsWithoutChain } from '../chain-analyses/chain-analyses.service.js';
 import { defaultPolicy, policyInForce } from '../programs/programs.queries.js';
-import { authorizeSession, invalidField, type SessionRow } from '../sessions/sessions.service.js';
+import { authorizeSession, type SessionRow } from '../sessions/sessions.service.js';
 import { type AgendaInput, computeAgenda, weekStartOf } from './agenda.compute.js';
 import type { AgendaItem, AgendaResponse, PutAgendaBody } from './agenda.schema.js';
 

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { chainLinkTypes } from '../../db/schema/index.js';
-import { AppError } from '../../lib/errors.js';
 import { ifMatchHeaders, isoDateTime, page, pageQuery } from '../../lib/http.js';
 
 /** A device clock a little ahead of the server's does not put the behaviour "in the future". */
@@ -117,10 +116,6 @@ export const listChainAnalysesQuery = z.strictObject({
 });
 export const chainAnalysisPage = page(chainAnalysisResponse).meta({ id: 'ChainAnalysisPage' });
 export { ifMatchHeaders };
-
-/** The 400 for a body field only the service can judge (it names a record that must belong to this client). */
-export const invalidField = (field: string, message: string) =>
-  new AppError('validation_failed', `Invalid body.${field}: ${message}`, { errors: [{ in: 'body', field, message }] });
 
 export type ChainAnalysisResponse = z.infer<typeof chainAnalysisResponse>;
 export type CreateChainAnalysisBody = z.output<typeof createChainAnalysisBody>;

@@ -3,7 +3,7 @@ import { auditedTransaction } from '../../audit/writer.js';
 import type { Db, DbOrTx } from '../../db/client.js';
 import { chainAnalyses, clinicalEvents, individualSessions, lifeThreateningEventKinds, skills, targets } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
-import { notFound } from '../../lib/errors.js';
+import { invalidField, notFound } from '../../lib/errors.js';
 import { checkIfMatch, toPage } from '../../lib/http.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { authorizeClient } from '../../policy/client-access.js';
@@ -11,7 +11,6 @@ import {
   type ChainAnalysisResponse,
   type CreateChainAnalysisBody,
   checkAnchors,
-  invalidField,
   type ListChainAnalysesQuery,
   type UpdateChainAnalysisBody,
 } from './chain-analyses.schema.js';

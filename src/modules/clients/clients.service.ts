@@ -5,7 +5,7 @@ import type { Db, DbOrTx } from '../../db/client.js';
 import { onUniqueViolation } from '../../db/errors.js';
 import { clients, programs, staff } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, invalidField } from '../../lib/errors.js';
 import { checkIfMatch, toPage } from '../../lib/http.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { authorizeClient, type ClientRow } from '../../policy/client-access.js';
@@ -36,10 +36,6 @@ export const toClientResponse = (row: ClientRow): ClientResponse => ({
       ? { at: row.enteredInErrorAt, by: row.enteredInErrorBy, reason: row.enteredInErrorReason ?? '' }
       : null,
 });
-
-/** A 400 naming one body field, for checks the schema cannot make (they need the database). */
-const invalidField = (field: string, message: string) =>
-  new AppError('validation_failed', `Invalid body.${field}: ${message}`, { errors: [{ in: 'body', field, message }] });
 
 async function checkProgram(tx: DbOrTx, clinicId: string, programId: string) {
   const [program] = await tx

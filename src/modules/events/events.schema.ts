@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { clinicalEventKinds, eventSeverities, eventSources } from '../../db/schema/index.js';
-import { AppError } from '../../lib/errors.js';
 import { ifMatchHeaders, isoDateTime, page, pageQuery } from '../../lib/http.js';
 
 /** A device clock a little ahead of the server's does not put an event "in the future". */
@@ -85,10 +84,6 @@ export const listEventsQuery = z
   });
 export const eventPage = page(eventResponse).meta({ id: 'ClinicalEventPage' });
 export { ifMatchHeaders };
-
-/** The 400 for a body field that only the service can judge (it depends on the stored event). */
-export const invalidField = (field: string, message: string) =>
-  new AppError('validation_failed', `Invalid body.${field}: ${message}`, { errors: [{ in: 'body', field, message }] });
 
 export type EventResponse = z.infer<typeof eventResponse>;
 export type CreateEventBody = z.output<typeof createEventBody>;

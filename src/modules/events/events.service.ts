@@ -3,18 +3,11 @@ import { auditedTransaction } from '../../audit/writer.js';
 import type { Db, DbOrTx } from '../../db/client.js';
 import { clinicalEvents } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
-import { AppError, notFound } from '../../lib/errors.js';
+import { AppError, invalidField, notFound } from '../../lib/errors.js';
 import { checkIfMatch, toPage } from '../../lib/http.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { authorizeClient } from '../../policy/client-access.js';
-import {
-  type CreateEventBody,
-  checkDischarge,
-  type EventResponse,
-  invalidField,
-  type ListEventsQuery,
-  type UpdateEventBody,
-} from './events.schema.js';
+import { type CreateEventBody, checkDischarge, type EventResponse, type ListEventsQuery, type UpdateEventBody } from './events.schema.js';
 
 type EventRow = typeof clinicalEvents.$inferSelect;
 

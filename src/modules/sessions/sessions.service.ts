@@ -3,7 +3,7 @@ import { auditedTransaction } from '../../audit/writer.js';
 import type { Db, DbOrTx } from '../../db/client.js';
 import { individualSessions, skills, staff } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
-import { AppError, notFound } from '../../lib/errors.js';
+import { invalidField, notFound } from '../../lib/errors.js';
 import { checkIfMatch, toPage } from '../../lib/http.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { authorizeClient } from '../../policy/client-access.js';
@@ -17,10 +17,6 @@ import type {
 } from './sessions.schema.js';
 
 export type SessionRow = typeof individualSessions.$inferSelect;
-
-/** A 400 naming one body field, for checks that depend on other fields or on stored records. */
-export const invalidField = (field: string, message: string) =>
-  new AppError('validation_failed', `Invalid body.${field}: ${message}`, { errors: [{ in: 'body', field, message }] });
 
 const toSummary = (row: SessionRow): SessionSummaryResponse => ({
   id: row.id,

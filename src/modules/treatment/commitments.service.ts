@@ -3,9 +3,10 @@ import { auditedTransaction } from '../../audit/writer.js';
 import type { Db } from '../../db/client.js';
 import { commitments, treatmentEpisodes } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
+import { invalidField } from '../../lib/errors.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { authorizeClient } from '../../policy/client-access.js';
-import { type CommitmentResponse, type CreateCommitmentBody, invalidField } from './treatment.schema.js';
+import type { CommitmentResponse, CreateCommitmentBody } from './treatment.schema.js';
 
 type CommitmentRow = typeof commitments.$inferSelect;
 

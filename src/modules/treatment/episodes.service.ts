@@ -3,13 +3,13 @@ import { auditedTransaction } from '../../audit/writer.js';
 import type { Db, DbOrTx } from '../../db/client.js';
 import { clients, commitments, type dischargeReasons, type EpisodeStatus, treatmentEpisodes } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
-import { AppError, notFound } from '../../lib/errors.js';
+import { AppError, invalidField, notFound } from '../../lib/errors.js';
 import { checkIfMatch } from '../../lib/http.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { authorizeClient } from '../../policy/client-access.js';
 import { policyInForce, today } from '../programs/programs.queries.js';
 import { type EpisodeRow, episodesOf, lockClient, policyOfEpisode } from './episodes.queries.js';
-import { type EpisodeResponse, invalidField, type OpenEpisodeBody, type TransitionBody } from './treatment.schema.js';
+import type { EpisodeResponse, OpenEpisodeBody, TransitionBody } from './treatment.schema.js';
 
 type DischargeReason = (typeof dischargeReasons)[number];
 

@@ -3,11 +3,12 @@ import { auditedTransaction } from '../../audit/writer.js';
 import type { Db } from '../../db/client.js';
 import { stageAssignments } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
+import { invalidField } from '../../lib/errors.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { authorizeClient } from '../../policy/client-access.js';
 import { today } from '../programs/programs.queries.js';
 import { lockClient } from './episodes.queries.js';
-import { type AssignStageBody, invalidField, type StageResponse } from './treatment.schema.js';
+import type { AssignStageBody, StageResponse } from './treatment.schema.js';
 
 type StageRow = typeof stageAssignments.$inferSelect;
 

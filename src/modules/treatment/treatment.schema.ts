@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { commitmentMethods, commitmentTypes, dischargeReasons, episodeStatuses, stages } from '../../db/schema/index.js';
-import { AppError } from '../../lib/errors.js';
 import { ifMatchHeaders, isoDateTime } from '../../lib/http.js';
 
 const date = z.iso.date();
@@ -98,10 +97,6 @@ export const createCommitmentBody = z.strictObject({
 });
 
 export { ifMatchHeaders };
-
-/** The 400 for a body field that only the service can judge (it depends on stored records). */
-export const invalidField = (field: string, message: string) =>
-  new AppError('validation_failed', `Invalid body.${field}: ${message}`, { errors: [{ in: 'body', field, message }] });
 
 export type EpisodeResponse = z.infer<typeof episodeResponse>;
 export type OpenEpisodeBody = z.infer<typeof openEpisodeBody>;

@@ -1,5 +1,6 @@
 import { and, eq, gte, isNull, lte, or, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.js';
+import { clinicDateToday } from '../db/clinic-date.js';
 import { clients, groupEnrollments, skillsGroups } from '../db/schema/index.js';
 import type { AuthedContext } from '../lib/context.js';
 import { AppError, notFound } from '../lib/errors.js';
@@ -19,7 +20,7 @@ export type ClientAccess = 'registration' | 'clinical' | 'group';
  * any: the basis of a skills trainer's group view.
  */
 export async function findTrainerGroup(db: DbOrTx, clinicId: string, staffId: string, clientId: string) {
-  const today = sql`current_date`;
+  const today = clinicDateToday(clinicId);
   const [group] = await db
     .select({ id: skillsGroups.id })
     .from(groupEnrollments)

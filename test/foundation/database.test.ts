@@ -16,6 +16,11 @@ import { withDatabase } from '../helpers/target.js';
 
 const tables = [
   'audit_events',
+  'skills_groups',
+  'group_sessions',
+  'group_enrollments',
+  'group_attendance',
+  'four_miss_overrides',
   'audit_seals',
   'chain_analyses',
   'break_glass_grants',

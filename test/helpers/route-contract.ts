@@ -6,17 +6,21 @@ import { uuidv7 } from '../../src/lib/ids.js';
 import { type AccessRuleName, accessRules } from '../../src/policy/rules.js';
 import { query } from './app.js';
 import { agendaSamples } from './contract/agenda.js';
+import { attendanceSamples } from './contract/attendance.js';
 import { chainAnalysisSamples } from './contract/chain-analyses.js';
 import { clientSamples } from './contract/clients.js';
 import { diarySamples } from './contract/diary-cards.js';
 import { eventSamples } from './contract/events.js';
 import { goalSamples } from './contract/goals.js';
+import { groupRosterSamples } from './contract/group-roster.js';
 import { programSamples } from './contract/programs.js';
 import { sessionSamples } from './contract/sessions.js';
 import { skillSamples } from './contract/skills.js';
+import { skillsGroupSamples } from './contract/skills-groups.js';
 import { targetSamples } from './contract/targets.js';
 import { treatmentSamples } from './contract/treatment.js';
 import { createClientRecord, createProgram, createStaffMember } from './factories.js';
+import { createGroupSession, createSkillsGroup } from './groups.js';
 
 /**
  * A valid request for every route that takes a body or headers, keyed by "METHOD /url". The
@@ -50,6 +54,9 @@ export const routeSamples: RouteSamples = {
   ...diarySamples,
   ...chainAnalysisSamples,
   ...agendaSamples,
+  ...attendanceSamples,
+  ...groupRosterSamples,
+  ...skillsGroupSamples,
 };
 
 /**
@@ -77,6 +84,8 @@ export const resourceFactories: Record<string, (clinicId: string) => Promise<str
     );
     return id;
   },
+  '/v1/skills-groups': async (clinicId) => (await createSkillsGroup(clinicId)).id,
+  '/v1/group-sessions': async (clinicId) => (await createGroupSession(await createSkillsGroup(clinicId), '2030-01-07')).id,
   '/v1/break-glass': async (clinicId) => {
     const member = await createStaffMember(clinicId, ['therapist']);
     const id = uuidv7();

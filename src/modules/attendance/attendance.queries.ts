@@ -1,8 +1,241 @@
+import { and, asc, eq, inArray, isNotNull, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
+import { clinicDateToday, clinicTimeZone } from '../../db/clinic-date.js';
+import { clinics, fourMissOverrides, programPolicies, treatmentEpisodes } from '../../db/schema/index.js';
+import type { ProgramPolicyRow } from '../programs/programs.queries.js';
+import {
+  type ClassifiedOccurrence,
+  classify,
+  countingUnits,
+  type Modality,
+  type Occurrence,
+  policyOn,
+  type Streak,
+  trailingStreak,
+} from './attendance.compute.js';
+
+export type OverrideRow = typeof fourMissOverrides.$inferSelect;
+
+/** Where one required modality of an active episode stands. */
+export interface ModalityStanding {
+  modality: Modality;
+  threshold: number;
+  unit: ProgramPolicyRow['missCountingUnit'];
+  /** Every occurrence loaded, oldest first, each judged by the policy in force on its date. */
+  occurrences: ClassifiedOccurrence[];
+  streak: Streak;
+  /** The override standing for this met streak, if one was recorded. */
+  override: OverrideRow | null;
+}
+
+export interface EpisodeStanding {
+  clientId: string;
+  episodeId: string;
+  programId: string;
+  contractStart: string;
+  contractEnd: string | null;
+  /** The policy in force on the evaluation date: its threshold, unit and required modalities apply. */
+  policy: ProgramPolicyRow;
+  modalities: ModalityStanding[];
+  /** Earliest date a modality met the rule without an override, and the modalities that did. */
+  metOn: string | null;
+  metModalities: Modality[];
+  stored: { metOn: string | null; modalities: Modality[]; version: number };
+}
+
+type OccurrenceRow = {
+  client_id: string;
+  modality: Modality;
+  id: string;
+  date: string;
+  at_ms: number | null;
+  kind: string | null;
+  late_minutes: number | null;
+  left_early_minutes: number | null;
+  notice_hours: number | null;
+  group_id: string | null;
+};
+
+/**
+ * The scheduled occurrences of both modalities since each episode became active, up to now, in
+ * the clinic's time zone. With `trailingOnly`, only those from each client's last occurrence that
+ * counts as attended under any policy (an attended session, present at group): nothing before it
+ * can be part of the trailing streak, so the at-risk list and re-evaluation read a few rows per
+ * client instead of a year of them.
+ */
+async function loadOccurrences(db: DbOrTx, clinicId: string, clientIds: string[], trailingOnly: boolean) {
+  const tz = clinicTimeZone(clinicId);
+  const localToday = clinicDateToday(clinicId);
+  const active = sql`e.clinic_id = ${clinicId} and e.status = 'active' and e.contract_start is not null and e.client_id in ${clientIds}`;
+  // The last occurrence that counts as attended under any policy, per episode or enrollment (trailingOnly).
+  const lastAttended: SQL = trailingOnly
+    ? sql`left join lateral (select max(x.scheduled_start) as at from individual_sessions x
+        where x.clinic_id = e.clinic_id and x.client_id = e.client_id and x.attendance = 'attended' and x.scheduled_start <= now()) last on true`
+    : sql`left join lateral (select null::timestamptz as at) last on true`;
+  const lastPresent: SQL = trailingOnly
+    ? sql`left join lateral (select g2.date from group_sessions g2
+        join group_attendance a2 on a2.clinic_id = g2.clinic_id and a2.session_id = g2.id and a2.client_id = en.client_id and a2.status = 'present'
+        where g2.clinic_id = en.clinic_id and g2.group_id = en.group_id and g2.status = 'scheduled' and g2.date >= en.start_date
+          and g2.date <= ${localToday} order by g2.date desc limit 1) last on true`
+    : sql`left join lateral (select null::date as date) last on true`;
+  const result = await db.execute(sql`
+    select s.client_id, 'individual' as modality, s.id, ((s.scheduled_start at time zone ${tz})::date)::text as date,
+      (extract(epoch from s.scheduled_start) * 1000)::float8 as at_ms, s.attendance as kind, s.late_minutes,
+      null::int as left_early_minutes, s.notice_hours, null::uuid as group_id
+    from treatment_episodes e
+    ${lastAttended}
+    join individual_sessions s on s.clinic_id = e.clinic_id and s.client_id = e.client_id
+      and s.scheduled_start >= greatest(e.contract_start::timestamp at time zone ${tz}, coalesce(last.at, '-infinity'))
+      and s.scheduled_start <= now()
+    where ${active}
+    union all
+    select en.client_id, 'skills_group', gs.id, gs.date::text, null::float8,
+      case when gs.status = 'cancelled_by_clinic' then 'cancelled_by_clinic' else a.status end,
+      a.late_minutes, a.left_early_minutes, a.notice_hours, gs.group_id
+    from treatment_episodes e
+    join group_enrollments en on en.clinic_id = e.clinic_id and en.client_id = e.client_id
+    ${lastPresent}
+    join group_sessions gs on gs.clinic_id = en.clinic_id and gs.group_id = en.group_id
+      and gs.date >= greatest(en.start_date, e.contract_start, coalesce(last.date, '-infinity'))
+      and gs.date <= least(coalesce(en.end_date, 'infinity'), ${localToday})
+    left join group_attendance a on a.clinic_id = gs.clinic_id and a.session_id = gs.id and a.client_id = en.client_id
+    where ${active}
+    order by 1, 2, 4, 5, 3`);
+  const byClient = new Map<string, Occurrence[]>();
+  for (const row of result.rows as OccurrenceRow[]) {
+    const list = byClient.get(row.client_id) ?? [];
+    list.push({
+      modality: row.modality,
+      id: row.id,
+      date: row.date,
+      at: row.at_ms === null ? null : new Date(Number(row.at_ms)),
+      kind: row.kind,
+      lateMinutes: row.late_minutes,
+      leftEarlyMinutes: row.left_early_minutes,
+      noticeHours: row.notice_hours,
+      groupId: row.group_id,
+    });
+    byClient.set(row.client_id, list);
+  }
+  return byClient;
+}
+
+/** Today's date in the clinic's time zone. */
+export async function clinicToday(db: DbOrTx, clinicId: string): Promise<string> {
+  const result = await db.execute(sql`select (${clinicDateToday(clinicId)})::text as today`);
+  return (result.rows[0] as { today: string }).today;
+}
+
+/**
+ * Evaluates the four-miss rule for the active episodes of the given clients: for each required
+ * modality, the occurrences judged by the policy in force on their dates, the trailing streak
+ * judged by the policy in force today, and any override of that streak.
+ */
+export async function evaluateEpisodes(
+  db: DbOrTx,
+  clinicId: string,
+  clientIds: string[],
+  options: { trailingOnly: boolean },
+): Promise<EpisodeStanding[]> {
+  const ids = [...new Set(clientIds)];
+  if (ids.length === 0) return [];
+  // One after another: inside a transaction the queries share one connection.
+  const rows = await db
+    .select({ episode: treatmentEpisodes, today: sql<string>`((now() at time zone ${clinics.timeZone})::date)::text` })
+    .from(treatmentEpisodes)
+    .innerJoin(clinics, eq(clinics.id, treatmentEpisodes.clinicId))
+    .where(
+      and(
+        eq(treatmentEpisodes.clinicId, clinicId),
+        eq(treatmentEpisodes.status, 'active'),
+        inArray(treatmentEpisodes.clientId, ids),
+        isNotNull(treatmentEpisodes.contractStart),
+      ),
+    );
+  const today = rows[0]?.today;
+  if (!today) return [];
+  const episodes = rows.map((row) => row.episode);
+  const policies = await db
+    .select()
+    .from(programPolicies)
+    .where(and(eq(programPolicies.clinicId, clinicId), inArray(programPolicies.programId, [...new Set(episodes.map((e) => e.programId))])))
+    .orderBy(asc(programPolicies.effectiveFrom), asc(programPolicies.version));
+  const occurrences = await loadOccurrences(
+    db,
+    clinicId,
+    episodes.map((e) => e.clientId),
+    options.trailingOnly,
+  );
+
+  const computed = episodes.flatMap((episode) => {
+    const versions = policies.filter((p) => p.programId === episode.programId);
+    const policy = policyOn(versions, today);
+    if (!policy) return [];
+    const own = occurrences.get(episode.clientId) ?? [];
+    const modalities = policy.countedModalities.map((modality) => {
+      const judged = own.filter((o) => o.modality === modality).map((o) => classify(o, policyOn(versions, o.date) ?? policy));
+      const streak = trailingStreak(countingUnits(judged, policy.missCountingUnit, policy.weekStartsOn), policy.fourMissThreshold);
+      return { modality, threshold: policy.fourMissThreshold, unit: policy.missCountingUnit, occurrences: judged, streak };
+    });
+    return [{ episode, policy, modalities }];
+  });
+
+  // Overrides matter only for met streaks, which are rare: read them only then.
+  const metEpisodes = computed.filter((c) => c.modalities.some((m) => m.streak.metOn !== null)).map((c) => c.episode.id);
+  const overrides =
+    metEpisodes.length === 0
+      ? []
+      : await db
+          .select()
+          .from(fourMissOverrides)
+          .where(and(eq(fourMissOverrides.clinicId, clinicId), inArray(fourMissOverrides.episodeId, metEpisodes)));
+
+  const standings = computed.map(({ episode, policy, modalities: judged }): EpisodeStanding => {
+    const modalities = judged.map(
+      (m): ModalityStanding => ({
+        ...m,
+        override: overrides.find((o) => o.episodeId === episode.id && o.modality === m.modality && o.metOn === m.streak.metOn) ?? null,
+      }),
+    );
+    const met = modalities.filter((m) => m.streak.metOn !== null && !m.override);
+    return {
+      clientId: episode.clientId,
+      episodeId: episode.id,
+      programId: episode.programId,
+      contractStart: episode.contractStart as string,
+      contractEnd: episode.contractEnd,
+      policy,
+      modalities,
+      metOn: met.map((m) => m.streak.metOn as string).sort()[0] ?? null,
+      metModalities: met.map((m) => m.modality),
+      stored: { metOn: episode.fourMissMetOn, modalities: episode.fourMissModalities, version: episode.version },
+    };
+  });
+  return standings;
+}
 
 /**
  * Re-evaluates the four-miss rule for the given clients after a write that may change their
- * attendance (group attendance, a group session cancelled, an individual session's attendance),
- * inside the writing transaction. Marks or clears each active episode's four-miss flag.
+ * attendance (group attendance, a group session cancelled, an enrollment ended, an individual
+ * session's attendance, a policy change), inside the writing transaction. Marks each active
+ * episode four-miss-met with the date, or clears the mark when corrected attendance or an
+ * override brings every streak back under the threshold. Returns the episodes that changed.
  */
-export async function reevaluateFourMiss(_tx: DbOrTx, _clinicId: string, _clientIds: string[]): Promise<void> {}
+export async function reevaluateFourMiss(tx: DbOrTx, clinicId: string, clientIds: string[]) {
+  const standings = await evaluateEpisodes(tx, clinicId, clientIds, { trailingOnly: true });
+  const changed = standings.filter(
+    (s) => s.metOn !== s.stored.metOn || [...s.metModalities].sort().join(',') !== [...s.stored.modalities].sort().join(','),
+  );
+  for (const standing of changed) {
+    await tx
+      .update(treatmentEpisodes)
+      .set({
+        fourMissMetOn: standing.metOn,
+        fourMissModalities: [...standing.metModalities].sort(),
+        version: sql`${treatmentEpisodes.version} + 1`,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(treatmentEpisodes.clinicId, clinicId), eq(treatmentEpisodes.id, standing.episodeId)));
+  }
+  return changed.map((s) => ({ episodeId: s.episodeId, clientId: s.clientId, metOn: s.metOn, modalities: s.metModalities }));
+}

@@ -2,10 +2,11 @@ import { and, asc, desc, eq, gt, inArray } from 'drizzle-orm';
 import { auditedTransaction } from '../../audit/writer.js';
 import type { Db, DbOrTx } from '../../db/client.js';
 import { onUniqueViolation } from '../../db/errors.js';
-import { modalities, programPolicies, programs, twentyFourHourTriggers } from '../../db/schema/index.js';
+import { modalities, programPolicies, programs, treatmentEpisodes, twentyFourHourTriggers } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { checkIfMatch, toPage } from '../../lib/http.js';
+import { reevaluateFourMiss } from '../attendance/attendance.queries.js';
 import { defaultPolicy, insertProgram, type PolicySettings, type ProgramPolicyRow, today } from './programs.queries.js';
 import type { ChangePolicyBody, CreateProgramBody, ListProgramsQuery, PolicyVersionResponse, ProgramResponse } from './programs.schema.js';
 
@@ -191,6 +192,21 @@ export function changePolicy(db: Db, ctx: AuthedContext, id: string, ifMatch: st
       })
       .returning();
     const row = created as ProgramPolicyRow;
+    const active = await tx
+      .select({ clientId: treatmentEpisodes.clientId })
+      .from(treatmentEpisodes)
+      .where(
+        and(
+          eq(treatmentEpisodes.clinicId, ctx.actor.clinicId),
+          eq(treatmentEpisodes.programId, id),
+          eq(treatmentEpisodes.status, 'active'),
+        ),
+      );
+    await reevaluateFourMiss(
+      tx,
+      ctx.actor.clinicId,
+      active.map((episode) => episode.clientId),
+    );
     ctx.audit.details = changesBetween(latest, row);
     return toPolicyVersionResponse(row);
   });

@@ -1,12 +1,14 @@
-import { and, arrayContains, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
+import { and, arrayContains, desc, eq, gte, lte, sql } from 'drizzle-orm';
 import { auditedTransaction } from '../../audit/writer.js';
 import type { Db, DbOrTx } from '../../db/client.js';
-import { individualSessions, skills, staff } from '../../db/schema/index.js';
+import { individualSessions, staff } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
 import { invalidField, notFound } from '../../lib/errors.js';
 import { checkIfMatch, toPage } from '../../lib/http.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { authorizeClient } from '../../policy/client-access.js';
+import { reevaluateFourMiss } from '../attendance/attendance.queries.js';
+import { checkSkills } from '../skills/skills.queries.js';
 import { noteExists } from './psychotherapy-notes.queries.js';
 import type {
   CreateSessionBody,
@@ -103,18 +105,6 @@ function nextState(current: SessionState, input: Partial<CreateSessionBody>): Se
   return { attendance, lateMinutes, noticeHours, diaryCardId, diaryCardMissing, riskAssessmentDone, riskLevel };
 }
 
-/** The skills must be the clinic's own catalog entries; duplicates collapse, order is kept. */
-async function checkSkills(tx: DbOrTx, clinicId: string, skillIds: string[]): Promise<string[]> {
-  const unique = [...new Set(skillIds)];
-  if (unique.length === 0) return unique;
-  const found = await tx
-    .select({ id: skills.id })
-    .from(skills)
-    .where(and(eq(skills.clinicId, clinicId), inArray(skills.id, unique)));
-  if (found.length !== unique.length) throw invalidField('skillIds', 'must all be skills of this clinic');
-  return unique;
-}
-
 async function checkTherapist(tx: DbOrTx, clinicId: string, therapistId: string) {
   const [found] = await tx
     .select({ id: staff.id })
@@ -184,6 +174,7 @@ export function createSession(db: Db, ctx: AuthedContext, clientId: string, inpu
       })
       .returning();
     const created = row as SessionRow;
+    await reevaluateFourMiss(tx, ctx.actor.clinicId, [clientId]);
     ctx.audit.resourceId = created.id;
     ctx.audit.details = { fields: Object.keys(input).sort() };
     return toResponse(created, false);
@@ -194,6 +185,9 @@ export async function readSession(db: Db, ctx: AuthedContext, sessionId: string)
   const session = await authorizeSession(db, ctx, sessionId);
   return toResponse(session, await noteExists(db, ctx, sessionId, 'mine'));
 }
+
+/** Fields whose change can move the client's four-miss streak. */
+const attendanceFields = ['attendance', 'lateMinutes', 'noticeHours', 'scheduledStart'];
 
 const comparable = (value: unknown) => (value instanceof Date ? value.getTime() : Array.isArray(value) ? value.join(',') : value);
 
@@ -226,6 +220,7 @@ export function updateSession(
       .set({ ...next, version: current.version + 1, updatedAt: sql`now()` })
       .where(and(eq(individualSessions.clinicId, current.clinicId), eq(individualSessions.id, sessionId)))
       .returning();
+    if (fields.some((field) => attendanceFields.includes(field))) await reevaluateFourMiss(tx, current.clinicId, [current.clientId]);
     return toResponse(row as SessionRow, await noteExists(tx, ctx, sessionId, 'mine'));
   });
 }

@@ -73,3 +73,23 @@ export function curriculumPosition(
     nextModuleStart: addDays(moduleStart, current.weeks * 7),
   };
 }
+
+/** ISO weekday of a date: 1 = Monday … 7 = Sunday. */
+export const isoWeekday = (date: string) => ((new Date(dayNumber(date) * DAY).getUTCDay() + 6) % 7) + 1;
+
+/** The dates from `from` to `to` (inclusive) that fall on an ISO weekday. */
+export function datesOnWeekday(from: string, to: string, weekday: number): string[] {
+  const dates: string[] = [];
+  for (let date = addDays(from, (weekday - isoWeekday(from) + 7) % 7); date <= to; date = addDays(date, 7)) dates.push(date);
+  return dates;
+}
+
+/** The cycle week of a module's week in the first block that teaches it; null when no block does. */
+export function cycleWeekOf(curriculum: CurriculumBlock[], module: CurriculumBlock['module'], moduleWeek: number): number | null {
+  let before = 0;
+  for (const block of curriculum) {
+    if (block.module === module && moduleWeek <= block.weeks) return before + moduleWeek;
+    before += block.weeks;
+  }
+  return null;
+}

@@ -7,6 +7,7 @@ import { AppError, invalidField, notFound } from '../../lib/errors.js';
 import { checkIfMatch } from '../../lib/http.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { authorizeClient } from '../../policy/client-access.js';
+import { reevaluateFourMiss } from '../attendance/attendance.queries.js';
 import { policyInForce, today } from '../programs/programs.queries.js';
 import { type EpisodeRow, episodesOf, lockClient, policyOfEpisode } from './episodes.queries.js';
 import type { EpisodeResponse, OpenEpisodeBody, TransitionBody } from './treatment.schema.js';
@@ -40,6 +41,8 @@ export const toEpisodeResponse = (row: EpisodeRow): EpisodeResponse => ({
   dischargedOn: row.dischargedOn,
   dischargeReason: row.dischargeReason,
   reEntryEligibleOn: row.reEntryEligibleOn,
+  fourMissMetOn: row.fourMissMetOn,
+  fourMissModalities: row.fourMissModalities,
   notes: row.notes,
   version: row.version,
   createdBy: row.createdBy,
@@ -222,6 +225,7 @@ export function transitionEpisode(
       .where(and(eq(treatmentEpisodes.clinicId, clinicId), eq(treatmentEpisodes.id, episodeId)))
       .returning();
     await setClientStatus(tx, clinicId, clientId, input.to);
+    if (input.to === 'active') await reevaluateFourMiss(tx, clinicId, [clientId]);
     ctx.audit.details = { from, to: input.to, reason };
     return toEpisodeResponse(updated as EpisodeRow);
   });

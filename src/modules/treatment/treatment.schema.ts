@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commitmentMethods, commitmentTypes, dischargeReasons, episodeStatuses, stages } from '../../db/schema/index.js';
+import { commitmentMethods, commitmentTypes, dischargeReasons, episodeStatuses, modalities, stages } from '../../db/schema/index.js';
 import { ifMatchHeaders, isoDateTime } from '../../lib/http.js';
 
 const date = z.iso.date();
@@ -24,6 +24,9 @@ export const episodeResponse = z
     dischargedOn: date.nullable(),
     dischargeReason: z.enum(dischargeReasons).nullable(),
     reEntryEligibleOn: date.nullable(),
+    /** Set while a required modality's four-miss streak is met without an override: a four_miss discharge is proposed. */
+    fourMissMetOn: date.nullable(),
+    fourMissModalities: z.array(z.enum(modalities)),
     notes: z.string().nullable(),
     version: z.number().int(),
     createdBy: z.uuid(),

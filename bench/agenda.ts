@@ -8,23 +8,16 @@
  * Creates a fresh database on that server, drops it at the end, and writes the results into
  * bench/README.md between the agenda markers.
  */
-import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import pg from 'pg';
-import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/client.js';
-import { migrate } from '../src/db/migrate.js';
+import type { App } from '../src/app.js';
+import type { Database } from '../src/db/client.js';
 import type { DiaryDayEntry } from '../src/db/schema/diary.js';
 import { uuidv7 } from '../src/lib/ids.js';
 import { createClinicWithAdmin } from '../src/modules/clinics/clinics.service.js';
 import { insertProgram } from '../src/modules/programs/programs.queries.js';
 import { insertStaff } from '../src/modules/staff/staff.service.js';
+import { log, machineLine, ms, runMain, secret, stamp, type Timing, timeCalls, withBenchDatabase, writeSection } from './harness.js';
 
-const START_MARKER = '<!-- agenda:start -->';
-const END_MARKER = '<!-- agenda:end -->';
-const README = new URL('./README.md', import.meta.url);
 const STEPS = [100, 5000];
 const WARM_UP = 20;
 const TIMED = 200;
@@ -34,100 +27,43 @@ const OTHER_EVENTS = 10;
 const BATCH = 500;
 const DAY = 86_400_000;
 
-const log = (message: string) => process.stdout.write(`${message}\n`);
-const secret = () => randomBytes(36).toString('base64url');
 const dateOf = (at: Date) => at.toISOString().slice(0, 10);
 const addDays = (day: string, days: number) => dateOf(new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY));
 const mondayOf = (day: string) => addDays(day, -((new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7));
 const randomInt = (max: number) => Math.floor(Math.random() * (max + 1));
 const pick = <T>(values: readonly T[]) => values[Math.floor(Math.random() * values.length)] as T;
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
-}
-
-interface Result {
+interface Result extends Timing {
   clients: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
   items: number;
 }
 
 async function main() {
-  const databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) {
-    throw new Error('DATABASE_URL is required: a postgres:// URL of a server where the user may CREATE DATABASE');
-  }
-  const started = new Date();
-  const cleanups: Array<() => Promise<unknown>> = [];
-  const admin = new pg.Client({ connectionString: databaseUrl, application_name: 'dialectic-bench-agenda' });
-  await admin.connect();
-  cleanups.push(() => admin.end());
-  try {
-    const serverVersion = (await admin.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]?.v ?? 'unknown';
-    const dbName = `dialectic_agenda_${started.toISOString().replace(/\D/g, '').slice(0, 14)}_${randomBytes(3).toString('hex')}`;
-    await admin.query(`CREATE DATABASE "${dbName}"`);
-    cleanups.push(async () => {
-      await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-      log(`Dropped database ${dbName}.`);
-    });
-    const url = new URL(databaseUrl);
-    url.pathname = `/${dbName}`;
-    log(`Created database ${dbName} on ${url.host}.`);
-
-    const database = await openDatabase({ url: url.toString() });
-    cleanups.push(() => database.close());
-    await migrate(database);
-    const config = loadConfig({ DATABASE_URL: url.toString(), JWT_SECRET: secret(), AUDIT_HMAC_KEY: secret(), LOG_LEVEL: 'silent' });
-    const app = await buildApp(config, { database, logger: false });
-    cleanups.push(() => app.close());
-    await app.ready();
-
-    const results = await run(app, database, url.toString());
-
+  await withBenchDatabase('dialectic_agenda', async ({ app, database, url, serverVersion, started }) => {
+    const results = await run(app, database, url);
     const table = [
       '| clients in the clinic | p50 | p95 | p99 | max | goal p95 < 20 ms met? |',
       '| ---: | ---: | ---: | ---: | ---: | :---: |',
       ...results.map(
         (r) =>
-          `| ${r.clients.toLocaleString('en-US')} | ${r.p50.toFixed(2)} ms | ${r.p95.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${r.max.toFixed(2)} ms | ${r.p95 < GOAL_P95_MS ? 'yes' : '**no**'} |`,
+          `| ${r.clients.toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.p95 < GOAL_P95_MS ? 'yes' : '**no**'} |`,
       ),
     ].join('\n');
-    log('');
-    log(table);
-    log('');
-
-    const cpus = os.cpus();
-    const section = [
-      START_MARKER,
-      `Measured ${started.toISOString().replace(/\.\d+Z$/, 'Z')} with \`DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node --import tsx bench/agenda.ts\`.`,
-      '',
-      table,
-      '',
-      `- ${WARM_UP} warm-up requests, then ${TIMED} timed requests one after another, each answered 200 with ${results[0]?.items ?? 0} computed agenda items.`,
-      `- Machine: ${cpus[0]?.model.trim() ?? 'unknown'} × ${cpus.length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${os.type()} ${os.release()}, Node.js ${process.version}`,
-      `- Server: PostgreSQL ${serverVersion}, on the same host`,
-      END_MARKER,
-    ].join('\n');
-    await writeReadme(section);
-    log('Results written to bench/README.md.');
-  } finally {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        log(`Cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-  }
+    log(`\n${table}\n`);
+    await writeSection(
+      'agenda',
+      'Session agenda',
+      [
+        `Measured ${stamp(started)} with \`DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node --import tsx bench/agenda.ts\`.`,
+        '',
+        table,
+        '',
+        `- ${WARM_UP} warm-up requests, then ${TIMED} timed requests one after another, each answered 200 with ${results[0]?.items ?? 0} computed agenda items.`,
+        ...machineLine(serverVersion),
+      ].join('\n'),
+    );
+  });
 }
-
-type App = Awaited<ReturnType<typeof buildApp>>;
-type Database = Awaited<ReturnType<typeof openDatabase>>;
 
 async function run(app: App, database: Database, url: string): Promise<Result[]> {
   const sql = new pg.Client({ connectionString: url, application_name: 'dialectic-bench-agenda-seed' });
@@ -213,29 +149,17 @@ async function run(app: App, database: Database, url: string): Promise<Result[]>
 
 async function measure(app: App, headers: Record<string, string>, sessionId: string, clients: number): Promise<Result> {
   const path = `/v1/sessions/${sessionId}/agenda`;
-  const once = async () => {
-    const response = await app.inject({ method: 'GET', url: path, headers });
-    if (response.statusCode !== 200) throw new Error(`GET ${path}: ${response.statusCode} ${response.body}`);
-    return response;
-  };
-  for (let i = 0; i < WARM_UP; i++) await once();
-  const timings: number[] = [];
   let items = 0;
-  for (let i = 0; i < TIMED; i++) {
-    const start = process.hrtime.bigint();
-    const response = await once();
-    timings.push(Number(process.hrtime.bigint() - start) / 1e6);
-    items = (response.json() as { computed: unknown[] }).computed.length;
-  }
-  timings.sort((a, b) => a - b);
-  return {
-    clients,
-    p50: percentile(timings, 50),
-    p95: percentile(timings, 95),
-    p99: percentile(timings, 99),
-    max: timings.at(-1) as number,
-    items,
-  };
+  const timing = await timeCalls(
+    async () => {
+      const response = await app.inject({ method: 'GET', url: path, headers });
+      if (response.statusCode !== 200) throw new Error(`GET ${path}: ${response.statusCode} ${response.body}`);
+      items = (response.json() as { computed: unknown[] }).computed.length;
+    },
+    WARM_UP,
+    TIMED,
+  );
+  return { clients, items, ...timing };
 }
 
 const emotionNames = ['sadness', 'anger', 'fear', 'shame', 'joy'];
@@ -393,20 +317,4 @@ async function seedOtherClients(sql: pg.Client, clinicId: string, programId: str
   }
 }
 
-async function writeReadme(section: string) {
-  const current = await readFile(README, 'utf8');
-  const start = current.indexOf(START_MARKER);
-  const end = current.indexOf(END_MARKER);
-  let next: string;
-  if (start !== -1 && end > start) {
-    next = current.slice(0, start) + section + current.slice(end + END_MARKER.length);
-  } else {
-    next = `${current.trimEnd()}\n\n## Session agenda\n\n${section}\n`;
-  }
-  await writeFile(README, next);
-}
-
-main().catch((error: unknown) => {
-  log(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  process.exitCode = 1;
-});
+runMain(main);

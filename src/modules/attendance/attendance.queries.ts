@@ -1,6 +1,6 @@
-import { and, asc, eq, inArray, isNotNull, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
-import { clinicDateToday, clinicTimeZone } from '../../db/clinic-date.js';
+import { clinicDateToday } from '../../db/clinic-date.js';
 import { clinics, fourMissOverrides, programPolicies, treatmentEpisodes } from '../../db/schema/index.js';
 import type { ProgramPolicyRow } from '../programs/programs.queries.js';
 import {
@@ -58,49 +58,15 @@ type OccurrenceRow = {
 
 /**
  * The scheduled occurrences of both modalities since each episode became active, up to now, in
- * the clinic's time zone. With `trailingOnly`, only those from each client's last occurrence that
- * counts as attended under any policy (an attended session, present at group): nothing before it
+ * the clinic's time zone (migration 0008, four_miss_occurrences). With `trailingOnly`, only those
+ * from each client's last occurrence that counts as attended under any policy: nothing before it
  * can be part of the trailing streak, so the at-risk list and re-evaluation read a few rows per
  * client instead of a year of them.
  */
 async function loadOccurrences(db: DbOrTx, clinicId: string, clientIds: string[], trailingOnly: boolean) {
-  const tz = clinicTimeZone(clinicId);
-  const localToday = clinicDateToday(clinicId);
-  const active = sql`e.clinic_id = ${clinicId} and e.status = 'active' and e.contract_start is not null and e.client_id in ${clientIds}`;
-  // The last occurrence that counts as attended under any policy, per episode or enrollment (trailingOnly).
-  const lastAttended: SQL = trailingOnly
-    ? sql`left join lateral (select max(x.scheduled_start) as at from individual_sessions x
-        where x.clinic_id = e.clinic_id and x.client_id = e.client_id and x.attendance = 'attended' and x.scheduled_start <= now()) last on true`
-    : sql`left join lateral (select null::timestamptz as at) last on true`;
-  const lastPresent: SQL = trailingOnly
-    ? sql`left join lateral (select g2.date from group_sessions g2
-        join group_attendance a2 on a2.clinic_id = g2.clinic_id and a2.session_id = g2.id and a2.client_id = en.client_id and a2.status = 'present'
-        where g2.clinic_id = en.clinic_id and g2.group_id = en.group_id and g2.status = 'scheduled' and g2.date >= en.start_date
-          and g2.date <= ${localToday} order by g2.date desc limit 1) last on true`
-    : sql`left join lateral (select null::date as date) last on true`;
-  const result = await db.execute(sql`
-    select s.client_id, 'individual' as modality, s.id, ((s.scheduled_start at time zone ${tz})::date)::text as date,
-      (extract(epoch from s.scheduled_start) * 1000)::float8 as at_ms, s.attendance as kind, s.late_minutes,
-      null::int as left_early_minutes, s.notice_hours, null::uuid as group_id
-    from treatment_episodes e
-    ${lastAttended}
-    join individual_sessions s on s.clinic_id = e.clinic_id and s.client_id = e.client_id
-      and s.scheduled_start >= greatest(e.contract_start::timestamp at time zone ${tz}, coalesce(last.at, '-infinity'))
-      and s.scheduled_start <= now()
-    where ${active}
-    union all
-    select en.client_id, 'skills_group', gs.id, gs.date::text, null::float8,
-      case when gs.status = 'cancelled_by_clinic' then 'cancelled_by_clinic' else a.status end,
-      a.late_minutes, a.left_early_minutes, a.notice_hours, gs.group_id
-    from treatment_episodes e
-    join group_enrollments en on en.clinic_id = e.clinic_id and en.client_id = e.client_id
-    ${lastPresent}
-    join group_sessions gs on gs.clinic_id = en.clinic_id and gs.group_id = en.group_id
-      and gs.date >= greatest(en.start_date, e.contract_start, coalesce(last.date, '-infinity'))
-      and gs.date <= least(coalesce(en.end_date, 'infinity'), ${localToday})
-    left join group_attendance a on a.clinic_id = gs.clinic_id and a.session_id = gs.id and a.client_id = en.client_id
-    where ${active}
-    order by 1, 2, 4, 5, 3`);
+  // The ids are uuids from the database, so the array literal needs no quoting.
+  const ids = `{${clientIds.join(',')}}`;
+  const result = await db.execute(sql`select * from four_miss_occurrences(${clinicId}, ${ids}::uuid[], ${trailingOnly})`);
   const byClient = new Map<string, Occurrence[]>();
   for (const row of result.rows as OccurrenceRow[]) {
     const list = byClient.get(row.client_id) ?? [];
@@ -139,11 +105,20 @@ export async function evaluateEpisodes(
 ): Promise<EpisodeStanding[]> {
   const ids = [...new Set(clientIds)];
   if (ids.length === 0) return [];
-  // One after another: inside a transaction the queries share one connection.
+  // Each active episode with every policy version of its program (and the clinic's date), in one
+  // query: re-evaluation runs on every attendance write, where each round trip counts.
   const rows = await db
-    .select({ episode: treatmentEpisodes, today: sql<string>`((now() at time zone ${clinics.timeZone})::date)::text` })
+    .select({
+      episode: treatmentEpisodes,
+      policy: programPolicies,
+      today: sql<string>`((now() at time zone ${clinics.timeZone})::date)::text`,
+    })
     .from(treatmentEpisodes)
     .innerJoin(clinics, eq(clinics.id, treatmentEpisodes.clinicId))
+    .innerJoin(
+      programPolicies,
+      and(eq(programPolicies.clinicId, treatmentEpisodes.clinicId), eq(programPolicies.programId, treatmentEpisodes.programId)),
+    )
     .where(
       and(
         eq(treatmentEpisodes.clinicId, clinicId),
@@ -151,15 +126,12 @@ export async function evaluateEpisodes(
         inArray(treatmentEpisodes.clientId, ids),
         isNotNull(treatmentEpisodes.contractStart),
       ),
-    );
+    )
+    .orderBy(asc(programPolicies.effectiveFrom), asc(programPolicies.version));
   const today = rows[0]?.today;
   if (!today) return [];
-  const episodes = rows.map((row) => row.episode);
-  const policies = await db
-    .select()
-    .from(programPolicies)
-    .where(and(eq(programPolicies.clinicId, clinicId), inArray(programPolicies.programId, [...new Set(episodes.map((e) => e.programId))])))
-    .orderBy(asc(programPolicies.effectiveFrom), asc(programPolicies.version));
+  const episodes = [...new Map(rows.map((row) => [row.episode.id, row.episode])).values()];
+  const policies = [...new Map(rows.map((row) => [`${row.policy.programId}:${row.policy.version}`, row.policy])).values()];
   const occurrences = await loadOccurrences(
     db,
     clinicId,

@@ -52,8 +52,13 @@ async function enrolledOn(db: DbOrTx, session: GroupSessionRow) {
 }
 
 /** The session and its roster: the clients enrolled on its date and anyone with a recorded row, by name. */
-async function sessionAttendance(db: DbOrTx, ctx: AuthedContext, session: GroupSessionRow): Promise<SessionAttendanceResponse> {
-  const enrolled = await enrolledOn(db, session);
+async function sessionAttendance(
+  db: DbOrTx,
+  ctx: AuthedContext,
+  session: GroupSessionRow,
+  enrolled?: Awaited<ReturnType<typeof enrolledOn>>,
+): Promise<SessionAttendanceResponse> {
+  enrolled ??= await enrolledOn(db, session);
   const recorded = await db
     .select({ ...clientName, attendance: a })
     .from(a)
@@ -170,6 +175,6 @@ export function putAttendance(db: Db, ctx: AuthedContext, sessionId: string, inp
       changed.map((row) => row.clientId),
     );
     ctx.audit.details = { recorded: input.entries.length, changed: changed.length };
-    return sessionAttendance(tx, ctx, session);
+    return sessionAttendance(tx, ctx, session, enrolled);
   });
 }

@@ -1,0 +1,127 @@
+/**
+ * What the in-process benchmarks share: a fresh database on the server named by DATABASE_URL
+ * (dropped at the end, also on failure), the app built on it, timing of repeated requests, and
+ * writing a section of bench/README.md between its markers.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import pg from 'pg';
+import { type App, buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { type Database, openDatabase } from '../src/db/client.js';
+import { migrate } from '../src/db/migrate.js';
+
+export const log = (message: string) => process.stdout.write(`${message}\n`);
+export const secret = () => randomBytes(36).toString('base64url');
+
+export interface BenchContext {
+  app: App;
+  database: Database;
+  /** URL of the fresh database, for a seeding client of its own. */
+  url: string;
+  serverVersion: string;
+  started: Date;
+}
+
+/** Runs `body` against a fresh, migrated database `<prefix>_<timestamp>` and the app built on it. */
+export async function withBenchDatabase<T>(prefix: string, body: (bench: BenchContext) => Promise<T>): Promise<T> {
+  const databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) throw new Error('DATABASE_URL is required: a postgres:// URL of a server where the user may CREATE DATABASE');
+  const started = new Date();
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const admin = new pg.Client({ connectionString: databaseUrl, application_name: `${prefix}-bench` });
+  await admin.connect();
+  cleanups.push(() => admin.end());
+  try {
+    const serverVersion = (await admin.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]?.v ?? 'unknown';
+    const dbName = `${prefix}_${started.toISOString().replace(/\D/g, '').slice(0, 14)}_${randomBytes(3).toString('hex')}`;
+    await admin.query(`CREATE DATABASE "${dbName}"`);
+    cleanups.push(async () => {
+      if (process.env.BENCH_KEEP_DATABASE === '1') return log(`Kept database ${dbName} (BENCH_KEEP_DATABASE=1).`);
+      await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+      log(`Dropped database ${dbName}.`);
+    });
+    const url = new URL(databaseUrl);
+    url.pathname = `/${dbName}`;
+    log(`Created database ${dbName} on ${url.host}.`);
+    const database = await openDatabase({ url: url.toString() });
+    cleanups.push(() => database.close());
+    await migrate(database);
+    const config = loadConfig({ DATABASE_URL: url.toString(), JWT_SECRET: secret(), AUDIT_HMAC_KEY: secret(), LOG_LEVEL: 'silent' });
+    const app = await buildApp(config, { database, logger: false });
+    cleanups.push(() => app.close());
+    await app.ready();
+    return await body({ app, database, url: url.toString(), serverVersion, started });
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log(`Cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length) - 1;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
+}
+
+export interface Timing {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/** Calls `once` `warmUp` times, then `timed` times one after another; milliseconds per call. */
+export async function timeCalls(once: (i: number) => Promise<unknown>, warmUp: number, timed: number): Promise<Timing> {
+  for (let i = 0; i < warmUp; i++) await once(i);
+  const timings: number[] = [];
+  for (let i = 0; i < timed; i++) {
+    const start = process.hrtime.bigint();
+    await once(warmUp + i);
+    timings.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  timings.sort((a, b) => a - b);
+  return { p50: percentile(timings, 50), p95: percentile(timings, 95), p99: percentile(timings, 99), max: timings.at(-1) as number };
+}
+
+export const ms = (value: number) => `${value.toFixed(2)} ms`;
+
+export function machineLine(serverVersion: string): string[] {
+  const cpus = os.cpus();
+  return [
+    `- Machine: ${cpus[0]?.model.trim() ?? 'unknown'} × ${cpus.length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${os.type()} ${os.release()}, Node.js ${process.version}`,
+    `- Server: PostgreSQL ${serverVersion}, on the same host`,
+  ];
+}
+
+export const stamp = (at: Date) => at.toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** Replaces the README's section between `<!-- name:start -->` and `<!-- name:end -->`, or appends it under a heading. */
+export async function writeSection(name: string, heading: string, body: string): Promise<void> {
+  const readme = new URL('./README.md', import.meta.url);
+  const [start, end] = [`<!-- ${name}:start -->`, `<!-- ${name}:end -->`];
+  const current = await readFile(readme, 'utf8');
+  const from = current.indexOf(start);
+  const to = current.indexOf(end);
+  const block = `${start}\n${body}\n${end}`;
+  const next =
+    from !== -1 && to > from
+      ? current.slice(0, from) + block + current.slice(to + end.length)
+      : `${current.trimEnd()}\n\n## ${heading}\n\n${block}\n`;
+  await writeFile(readme, next);
+  log('Results written to bench/README.md.');
+}
+
+/** Runs a benchmark's main, printing the failure and setting a failing exit code. */
+export function runMain(main: () => Promise<void>) {
+  main().catch((error: unknown) => {
+    log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exitCode = 1;
+  });
+}

@@ -148,7 +148,7 @@ async function run(app: App, database: Database, url: string): Promise<Row[]> {
       20,
       200,
     );
-    record('PUT /v1/group-sessions/:id/attendance (roster of 8, one change, 8 re-evaluated)', 15, 200, roster);
+    record('PUT /v1/group-sessions/:id/attendance (roster of 8, one change: that client re-evaluated)', 15, 200, roster);
 
     const { rows: lastIndividual } = await sql.query<{ id: string; client_id: string; version: number }>(
       `select id, client_id, version from individual_sessions where clinic_id = $1 order by scheduled_start desc, id limit 1`,

@@ -1,6 +1,5 @@
 import type { missCountingUnits, modalities } from '../../db/schema/index.js';
 import type { ProgramPolicyRow } from '../programs/programs.queries.js';
-import { addDays } from '../skills-groups/skills-groups.curriculum.js';
 
 export type Modality = (typeof modalities)[number];
 export type Outcome = 'miss' | 'attended' | 'neutral' | 'unrecorded';
@@ -95,10 +94,14 @@ export interface CountingUnit {
   occurrenceIds: string[];
 }
 
+const DAY = 86_400_000;
+
 /** The start of the week holding a date, weeks starting on an ISO weekday (1 = Monday … 7 = Sunday). */
 export function weekStartOf(date: string, weekStartsOn: number): string {
-  const isoWeekday = ((new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7) + 1;
-  return addDays(date, -((isoWeekday - weekStartsOn + 7) % 7));
+  const day = Date.parse(`${date}T00:00:00Z`) / DAY;
+  // Day 0 of the epoch (1970-01-01) was a Thursday, ISO weekday 4.
+  const isoWeekday = ((day + 3) % 7) + 1;
+  return new Date((day - ((isoWeekday - weekStartsOn + 7) % 7)) * DAY).toISOString().slice(0, 10);
 }
 
 const weekOutcome = (outcomes: Outcome[]): Outcome => {
@@ -125,7 +128,9 @@ export function countingUnits(
   const weeks = new Map<string, ClassifiedOccurrence[]>();
   for (const o of occurrences) {
     const start = weekStartOf(o.date, weekStartsOn);
-    weeks.set(start, [...(weeks.get(start) ?? []), o]);
+    const week = weeks.get(start);
+    if (week) week.push(o);
+    else weeks.set(start, [o]);
   }
   return [...weeks.entries()].map(([start, list]) => {
     const outcome = weekOutcome(list.map((o) => o.outcome));

@@ -16,6 +16,21 @@ import {
 
 export type OverrideRow = typeof fourMissOverrides.$inferSelect;
 
+/** The settings of a policy version the four-miss rule reads. */
+export type FourMissPolicy = Pick<
+  ProgramPolicyRow,
+  | 'programId'
+  | 'version'
+  | 'effectiveFrom'
+  | 'fourMissThreshold'
+  | 'missCountingUnit'
+  | 'countedModalities'
+  | 'latenessMissMinutes'
+  | 'lateCancelMissHours'
+  | 'overrideAllowed'
+  | 'weekStartsOn'
+>;
+
 /** Where one required modality of an active episode stands. */
 export interface ModalityStanding {
   modality: Modality;
@@ -35,7 +50,7 @@ export interface EpisodeStanding {
   contractStart: string;
   contractEnd: string | null;
   /** The policy in force on the evaluation date: its threshold, unit and required modalities apply. */
-  policy: ProgramPolicyRow;
+  policy: FourMissPolicy;
   modalities: ModalityStanding[];
   /** Earliest date a modality met the rule without an override, and the modalities that did. */
   metOn: string | null;
@@ -57,6 +72,12 @@ type OccurrenceRow = {
 };
 
 /**
+ * A list of uuids as one array parameter: hundreds of ids cost one parameter, not hundreds. The ids
+ * are validated uuids (from the database or the request schema), so the literal needs no quoting.
+ */
+const uuidArray = (ids: string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
+
+/**
  * The scheduled occurrences of both modalities since each episode became active, up to now, in
  * the clinic's time zone (migration 0008, four_miss_occurrences). With `trailingOnly`, only those
  * from each client's last occurrence that counts as attended under any policy: nothing before it
@@ -64,9 +85,7 @@ type OccurrenceRow = {
  * client instead of a year of them.
  */
 async function loadOccurrences(db: DbOrTx, clinicId: string, clientIds: string[], trailingOnly: boolean) {
-  // The ids are uuids from the database, so the array literal needs no quoting.
-  const ids = `{${clientIds.join(',')}}`;
-  const result = await db.execute(sql`select * from four_miss_occurrences(${clinicId}, ${ids}::uuid[], ${trailingOnly})`);
+  const result = await db.execute(sql`select * from four_miss_occurrences(${clinicId}, ${uuidArray(clientIds)}, ${trailingOnly})`);
   const byClient = new Map<string, Occurrence[]>();
   for (const row of result.rows as OccurrenceRow[]) {
     const list = byClient.get(row.client_id) ?? [];
@@ -107,10 +126,32 @@ export async function evaluateEpisodes(
   if (ids.length === 0) return [];
   // Each active episode with every policy version of its program (and the clinic's date), in one
   // query: re-evaluation runs on every attendance write, where each round trip counts.
+  const te = treatmentEpisodes;
+  const pp = programPolicies;
   const rows = await db
     .select({
-      episode: treatmentEpisodes,
-      policy: programPolicies,
+      episode: {
+        id: te.id,
+        clientId: te.clientId,
+        programId: te.programId,
+        contractStart: te.contractStart,
+        contractEnd: te.contractEnd,
+        fourMissMetOn: te.fourMissMetOn,
+        fourMissModalities: te.fourMissModalities,
+        version: te.version,
+      },
+      policy: {
+        programId: pp.programId,
+        version: pp.version,
+        effectiveFrom: pp.effectiveFrom,
+        fourMissThreshold: pp.fourMissThreshold,
+        missCountingUnit: pp.missCountingUnit,
+        countedModalities: pp.countedModalities,
+        latenessMissMinutes: pp.latenessMissMinutes,
+        lateCancelMissHours: pp.lateCancelMissHours,
+        overrideAllowed: pp.overrideAllowed,
+        weekStartsOn: pp.weekStartsOn,
+      },
       today: sql<string>`((now() at time zone ${clinics.timeZone})::date)::text`,
     })
     .from(treatmentEpisodes)
@@ -123,7 +164,7 @@ export async function evaluateEpisodes(
       and(
         eq(treatmentEpisodes.clinicId, clinicId),
         eq(treatmentEpisodes.status, 'active'),
-        inArray(treatmentEpisodes.clientId, ids),
+        sql`${te.clientId} = any(${uuidArray(ids)})`,
         isNotNull(treatmentEpisodes.contractStart),
       ),
     )

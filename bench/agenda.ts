@@ -8,15 +8,26 @@
  * Creates a fresh database on that server, drops it at the end, and writes the results into
  * bench/README.md between the agenda markers.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { App } from '../src/app.js';
-import type { Database } from '../src/db/client.js';
 import type { DiaryDayEntry } from '../src/db/schema/diary.js';
 import { uuidv7 } from '../src/lib/ids.js';
-import { createClinicWithAdmin } from '../src/modules/clinics/clinics.service.js';
 import { insertProgram } from '../src/modules/programs/programs.queries.js';
 import { insertStaff } from '../src/modules/staff/staff.service.js';
-import { log, machineLine, ms, runMain, secret, stamp, type Timing, timeCalls, withBenchDatabase, writeSection } from './harness.js';
+import {
+  type BenchContext,
+  benchClinic,
+  log,
+  machineLine,
+  ms,
+  runMain,
+  secret,
+  stamp,
+  type Timing,
+  timeCalls,
+  withBenchDatabase,
+  writeSection,
+} from './harness.js';
 
 const STEPS = [100, 5000];
 const WARM_UP = 20;
@@ -39,8 +50,9 @@ interface Result extends Timing {
 }
 
 async function main() {
-  await withBenchDatabase('dialectic_agenda', async ({ app, database, url, serverVersion, started }) => {
-    const results = await run(app, database, url);
+  await withBenchDatabase('dialectic_agenda', async (bench) => {
+    const { serverVersion, started } = bench;
+    const results = await run(bench);
     const table = [
       '| clients in the clinic | p50 | p95 | p99 | max | goal p95 < 20 ms met? |',
       '| ---: | ---: | ---: | ---: | ---: | :---: |',
@@ -65,17 +77,10 @@ async function main() {
   });
 }
 
-async function run(app: App, database: Database, url: string): Promise<Result[]> {
-  const sql = new pg.Client({ connectionString: url, application_name: 'dialectic-bench-agenda-seed' });
-  await sql.connect();
+async function run(bench: BenchContext): Promise<Result[]> {
+  const { seeder: sql, clinic, admin } = await benchClinic(bench, 'agenda-bench', 'Agenda Benchmark Clinic');
+  const { app, database } = bench;
   try {
-    const { clinic, admin } = await createClinicWithAdmin(database.db, {
-      slug: 'agenda-bench',
-      name: 'Agenda Benchmark Clinic',
-      adminEmail: 'admin@agenda-bench.example',
-      adminName: 'Benchmark Administrator',
-      adminPassword: secret(),
-    });
     const therapist = await insertStaff(database.db, clinic.id, {
       email: 'therapist@agenda-bench.example',
       displayName: 'Benchmark Therapist',

@@ -12,14 +12,24 @@
  * Creates a fresh database on that server, drops it at the end, and writes the results into
  * bench/README.md between the attendance markers.
  */
-import pg from 'pg';
-import type { App } from '../src/app.js';
-import type { Database } from '../src/db/client.js';
+import type pg from 'pg';
 import { uuidv7 } from '../src/lib/ids.js';
-import { createClinicWithAdmin } from '../src/modules/clinics/clinics.service.js';
 import { insertProgram } from '../src/modules/programs/programs.queries.js';
 import { insertStaff } from '../src/modules/staff/staff.service.js';
-import { log, machineLine, ms, runMain, secret, stamp, type Timing, timeCalls, withBenchDatabase, writeSection } from './harness.js';
+import {
+  type BenchContext,
+  benchClinic,
+  log,
+  machineLine,
+  ms,
+  runMain,
+  secret,
+  stamp,
+  type Timing,
+  timeCalls,
+  withBenchDatabase,
+  writeSection,
+} from './harness.js';
 
 const CLIENTS = 500;
 const WEEKS = 52;
@@ -37,8 +47,9 @@ interface Row extends Timing {
 }
 
 async function main() {
-  await withBenchDatabase('dialectic_attendance', async ({ app, database, url, serverVersion, started }) => {
-    const rows = await run(app, database, url);
+  await withBenchDatabase('dialectic_attendance', async (bench) => {
+    const { serverVersion, started } = bench;
+    const rows = await run(bench);
     const table = [
       '| operation | calls | p50 | p95 | p99 | max | goal (p95) | met? |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: |',
@@ -64,17 +75,10 @@ async function main() {
   });
 }
 
-async function run(app: App, database: Database, url: string): Promise<Row[]> {
-  const sql = new pg.Client({ connectionString: url, application_name: 'dialectic-bench-attendance-seed' });
-  await sql.connect();
+async function run(bench: BenchContext): Promise<Row[]> {
+  const { seeder: sql, clinic, admin } = await benchClinic(bench, 'attendance-bench', 'Attendance Benchmark Clinic');
+  const { app, database } = bench;
   try {
-    const { clinic, admin } = await createClinicWithAdmin(database.db, {
-      slug: 'attendance-bench',
-      name: 'Attendance Benchmark Clinic',
-      adminEmail: 'admin@attendance-bench.example',
-      adminName: 'Benchmark Administrator',
-      adminPassword: secret(),
-    });
     const member = (email: string, roles: Array<'therapist' | 'skills_trainer'>) =>
       insertStaff(database.db, clinic.id, { email, displayName: `Benchmark ${roles.join(' ')}`, roles, password: secret() });
     const therapist = await member('therapist@attendance-bench.example', ['therapist']);

@@ -11,6 +11,7 @@ import { type App, buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { type Database, openDatabase } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
+import { createClinicWithAdmin } from '../src/modules/clinics/clinics.service.js';
 
 export const log = (message: string) => process.stdout.write(`${message}\n`);
 export const secret = () => randomBytes(36).toString('base64url');
@@ -124,4 +125,18 @@ export function runMain(main: () => Promise<void>) {
     log(error instanceof Error ? (error.stack ?? error.message) : String(error));
     process.exitCode = 1;
   });
+}
+
+/** A clinic with its administrator for a benchmark, and a separate connection for seeding with plain SQL. */
+export async function benchClinic(bench: BenchContext, slug: string, name: string) {
+  const seeder = new pg.Client({ connectionString: bench.url, application_name: `${slug}-seed` });
+  await seeder.connect();
+  const { clinic, admin } = await createClinicWithAdmin(bench.database.db, {
+    slug,
+    name,
+    adminEmail: `admin@${slug}.example`,
+    adminName: 'Benchmark Administrator',
+    adminPassword: secret(),
+  });
+  return { seeder, clinic, admin };
 }

@@ -3,7 +3,7 @@ import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
 import { migrate } from './db/migrate.js';
-import { seedDemoClinic } from './modules/clinics/clinics.service.js';
+import { seedDemoClinic } from './modules/clinics/clinics.demo.js';
 
 const open = (config: Config) =>
   openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX } : { dataDir: config.DATA_DIR });
@@ -15,7 +15,7 @@ async function prepare(database: Database) {
   const demo = await seedDemoClinic(database.db);
   if (demo) {
     process.stdout.write(
-      `\nDemo clinic created. Sign in with POST /v1/auth/login\n  clinic:   ${demo.clinicSlug}\n  email:    ${demo.email} (administrator) or ${demo.therapistEmail} (therapist)\n  password: ${demo.password}\nThis password is shown only once.\n\n`,
+      `\nDemo clinic created. Sign in with POST /v1/auth/login\n  clinic:   ${demo.clinicSlug}\n  email:    ${demo.email} (administrator), ${demo.therapistEmail} (therapist) or ${demo.trainerEmail} (skills trainer)\n  password: ${demo.password}\nThis password is shown only once.\n\n`,
     );
   }
 }

@@ -10,7 +10,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
-import { seedDemoClinic } from '../../src/modules/clinics/clinics.service.js';
+import { seedDemoClinic } from '../../src/modules/clinics/clinics.demo.js';
 import { buildTestApp, target, testConfig } from '../helpers/app.js';
 import { withDatabase } from '../helpers/target.js';
 

@@ -6,7 +6,7 @@ import { buildApp } from '../../src/app.js';
 import { openDatabase } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import type { StaffRole } from '../../src/db/schema/index.js';
-import { seedDemoClinic } from '../../src/modules/clinics/clinics.service.js';
+import { seedDemoClinic } from '../../src/modules/clinics/clinics.demo.js';
 import { today } from '../../src/modules/programs/programs.queries.js';
 import { buildTestApp, query, testConfig } from '../helpers/app.js';
 import { bearer, createClinic, createProgram, createStaffMember, memberWithToken, tokenFor } from '../helpers/factories.js';
@@ -357,7 +357,7 @@ describe('access to one client', () => {
 });
 
 describe('demo data', () => {
-  it('the embedded demo clinic has synthetic clients across the four statuses, seen by the demo admin', async () => {
+  it('the embedded demo clinic has synthetic clients across the four statuses and a skills group with attendance', async () => {
     const database = await openDatabase({ pglite: await PGlite.create() });
     const demoApp = await buildApp(testConfig(), { database, logger: false });
     try {
@@ -380,6 +380,34 @@ describe('demo data', () => {
             where e.status <> c.status or e.referred_on > coalesce(e.contract_start, e.referred_on)`,
       );
       expect(rows[0]?.mismatched).toBe(0);
+
+      // The demo skills group: its trainer sees the roster; the therapist sees Delta's three missed group weeks.
+      const signIn = async (email: string | undefined) =>
+        (
+          await demoApp.inject({
+            method: 'POST',
+            url: '/v1/auth/login',
+            payload: { clinic: demo?.clinicSlug, email, password: demo?.password },
+          })
+        ).json().accessToken as string;
+      const trainer = bearer(await signIn(demo?.trainerEmail));
+      const groups = (await demoApp.inject({ method: 'GET', url: '/v1/skills-groups', headers: trainer })).json().items;
+      expect(groups).toHaveLength(1);
+      const roster = await demoApp.inject({ method: 'GET', url: `/v1/skills-groups/${groups[0].id}/enrollments`, headers: trainer });
+      expect(
+        roster
+          .json()
+          .items.map((item: { givenName: string }) => item.givenName)
+          .sort(),
+      ).toEqual(['Charlie', 'Delta']);
+      const atRisk = await demoApp.inject({
+        method: 'GET',
+        url: '/v1/attendance/at-risk',
+        headers: bearer(await signIn(demo?.therapistEmail)),
+      });
+      expect(atRisk.json().items).toMatchObject([
+        { client: { givenName: 'Delta' }, modalities: [{ modality: 'skills_group', status: 'warning', streak: 3 }] },
+      ]);
       expect(await seedDemoClinic(database.db)).toBeNull();
     } finally {
       await demoApp.close();

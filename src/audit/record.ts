@@ -41,7 +41,7 @@ export function buildAuditRow(ctx: RequestContext, status: number): AuditEventIn
     purposeOfUse: spec.purpose,
     accessBasis: ctx.basis,
     query: query && typeof query === 'object' && Object.keys(query).length > 0 ? query : null,
-    details: ctx.audit.details ?? null,
+    details: ctx.audit.fourMiss?.length ? { ...ctx.audit.details, fourMiss: ctx.audit.fourMiss } : (ctx.audit.details ?? null),
     resultCount: ctx.audit.resultCount ?? null,
     sourceIp: ctx.ip,
     userAgent: ctx.userAgent,

@@ -27,6 +27,8 @@ export interface AuditNotes {
   clientIds: string[];
   resultCount?: number;
   details?: Record<string, unknown>;
+  /** Four-miss marks the request set or cleared on episodes as a consequence (recorded with the details). */
+  fourMiss?: Array<{ episodeId: string; clientId: string; metOn: string | null; modalities: string[] }>;
   denialReason?: string;
   /** The success status, when a route answers more than one (200 unchanged, 201 created). */
   status?: number;

@@ -75,7 +75,13 @@ describe('overriding a met streak', () => {
       subtype: 'four-miss-override',
       outcome: 'success',
       client_ids: [setting.client.id],
-      details: { modality: 'individual', metOn: monday(1), streak: 4, basis: { policyVersion: 1, overrideAllowed: true } },
+      details: {
+        modality: 'individual',
+        metOn: monday(1),
+        streak: 4,
+        basis: { policyVersion: 1, overrideAllowed: true },
+        fourMiss: [{ clientId: setting.client.id, metOn: null, modalities: [] }],
+      },
     });
     expectProblem((await call(token, 'POST', url, { modality: 'individual', reason })).response, 409);
     expect(await overrides(setting.client.id)).toBe(1);

@@ -209,6 +209,10 @@ describe('skills group occurrences', () => {
     expect(patched.response.statusCode).toBe(200);
     const metOn = addDays(monday(1), 2);
     expect(await episodeFlag(client.id)).toEqual({ met: metOn, modalities: ['skills_group'] });
+    // The write that set the mark says so in its own audit record.
+    expect((await auditRecord(patched.requestId)).details).toMatchObject({
+      fourMiss: [{ clientId: client.id, metOn, modalities: ['skills_group'], episodeId: expect.any(String) }],
+    });
 
     const body = (await report(therapist.token, client.id)).body;
     expect(modality(body, 'individual')).toMatchObject({ streak: 3, status: 'warning', metOn: null });

@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { clinicDateToday } from '../../db/clinic-date.js';
 import { clinics, fourMissOverrides, programPolicies, treatmentEpisodes } from '../../db/schema/index.js';
+import type { AuditNotes } from '../../lib/context.js';
 import type { ProgramPolicyRow } from '../programs/programs.queries.js';
 import {
   type ClassifiedOccurrence,
@@ -232,9 +233,10 @@ export async function evaluateEpisodes(
  * attendance (group attendance, a group session cancelled, an enrollment ended, an individual
  * session's attendance, a policy change), inside the writing transaction. Marks each active
  * episode four-miss-met with the date, or clears the mark when corrected attendance or an
- * override brings every streak back under the threshold. Returns the episodes that changed.
+ * override brings every streak back under the threshold. Returns the episodes that changed, and
+ * records them on the request's audit record when given its notes.
  */
-export async function reevaluateFourMiss(tx: DbOrTx, clinicId: string, clientIds: string[]) {
+export async function reevaluateFourMiss(tx: DbOrTx, clinicId: string, clientIds: string[], audit?: AuditNotes) {
   const standings = await evaluateEpisodes(tx, clinicId, clientIds, { trailingOnly: true });
   const changed = standings.filter(
     (s) => s.metOn !== s.stored.metOn || [...s.metModalities].sort().join(',') !== [...s.stored.modalities].sort().join(','),
@@ -250,5 +252,15 @@ export async function reevaluateFourMiss(tx: DbOrTx, clinicId: string, clientIds
       })
       .where(and(eq(treatmentEpisodes.clinicId, clinicId), eq(treatmentEpisodes.id, standing.episodeId)));
   }
-  return changed.map((s) => ({ episodeId: s.episodeId, clientId: s.clientId, metOn: s.metOn, modalities: s.metModalities }));
+  const marks = changed.map((s) => ({
+    episodeId: s.episodeId,
+    clientId: s.clientId,
+    metOn: s.metOn,
+    modalities: [...s.metModalities].sort(),
+  }));
+  if (audit && marks.length > 0) {
+    audit.fourMiss = [...(audit.fourMiss ?? []), ...marks];
+    for (const mark of marks) if (!audit.clientIds.includes(mark.clientId)) audit.clientIds.push(mark.clientId);
+  }
+  return marks;
 }

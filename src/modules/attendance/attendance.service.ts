@@ -212,7 +212,7 @@ export function overrideFourMiss(db: Db, ctx: AuthedContext, clientId: string, i
       reason: input.reason,
       overriddenBy: ctx.actor.staffId,
     });
-    await reevaluateFourMiss(tx, clinicId, [clientId]);
+    await reevaluateFourMiss(tx, clinicId, [clientId], ctx.audit);
     ctx.audit.details = {
       modality: input.modality,
       metOn: streak.metOn,

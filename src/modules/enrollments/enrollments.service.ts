@@ -206,7 +206,7 @@ export function endEnrollment(
       })
       .where(and(eq(e.clinicId, group.clinicId), eq(e.id, current.id)))
       .returning();
-    await reevaluateFourMiss(tx, group.clinicId, [current.clientId]);
+    await reevaluateFourMiss(tx, group.clinicId, [current.clientId], ctx.audit);
     ctx.audit.details = { endDate: input.endDate, reason: input.reason };
     return toResponse(row as EnrollmentRow, found.name);
   });

@@ -173,6 +173,7 @@ export function putAttendance(db: Db, ctx: AuthedContext, sessionId: string, inp
       tx,
       session.clinicId,
       changed.map((row) => row.clientId),
+      ctx.audit,
     );
     ctx.audit.details = { recorded: input.entries.length, changed: changed.length };
     return sessionAttendance(tx, ctx, session, enrolled);

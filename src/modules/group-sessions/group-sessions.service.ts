@@ -263,7 +263,7 @@ export function cancelGroupSession(
         ),
       );
     const clientIds = enrolled.map((enrollment) => enrollment.clientId);
-    await reevaluateFourMiss(tx, current.clinicId, clientIds);
+    await reevaluateFourMiss(tx, current.clinicId, clientIds, ctx.audit);
     ctx.audit.clientIds = clientIds;
     ctx.audit.details = { reason };
     return toResponse(row as GroupSessionRow);

@@ -206,6 +206,7 @@ export function changePolicy(db: Db, ctx: AuthedContext, id: string, ifMatch: st
       tx,
       ctx.actor.clinicId,
       active.map((episode) => episode.clientId),
+      ctx.audit,
     );
     ctx.audit.details = changesBetween(latest, row);
     return toPolicyVersionResponse(row);

@@ -174,7 +174,7 @@ export function createSession(db: Db, ctx: AuthedContext, clientId: string, inpu
       })
       .returning();
     const created = row as SessionRow;
-    await reevaluateFourMiss(tx, ctx.actor.clinicId, [clientId]);
+    await reevaluateFourMiss(tx, ctx.actor.clinicId, [clientId], ctx.audit);
     ctx.audit.resourceId = created.id;
     ctx.audit.details = { fields: Object.keys(input).sort() };
     return toResponse(created, false);
@@ -220,7 +220,8 @@ export function updateSession(
       .set({ ...next, version: current.version + 1, updatedAt: sql`now()` })
       .where(and(eq(individualSessions.clinicId, current.clinicId), eq(individualSessions.id, sessionId)))
       .returning();
-    if (fields.some((field) => attendanceFields.includes(field))) await reevaluateFourMiss(tx, current.clinicId, [current.clientId]);
+    if (fields.some((field) => attendanceFields.includes(field)))
+      await reevaluateFourMiss(tx, current.clinicId, [current.clientId], ctx.audit);
     return toResponse(row as SessionRow, await noteExists(tx, ctx, sessionId, 'mine'));
   });
 }

@@ -225,7 +225,7 @@ export function transitionEpisode(
       .where(and(eq(treatmentEpisodes.clinicId, clinicId), eq(treatmentEpisodes.id, episodeId)))
       .returning();
     await setClientStatus(tx, clinicId, clientId, input.to);
-    if (input.to === 'active') await reevaluateFourMiss(tx, clinicId, [clientId]);
+    if (input.to === 'active') await reevaluateFourMiss(tx, clinicId, [clientId], ctx.audit);
     ctx.audit.details = { from, to: input.to, reason };
     return toEpisodeResponse(updated as EpisodeRow);
   });

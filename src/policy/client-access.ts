@@ -1,7 +1,7 @@
-import { and, eq, gte, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, isNull, lte, or, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.js';
 import { clinicDateToday } from '../db/clinic-date.js';
-import { clients, groupEnrollments, skillsGroups } from '../db/schema/index.js';
+import { clients, coachingLimits, groupEnrollments, skillsGroups } from '../db/schema/index.js';
 import type { AuthedContext } from '../lib/context.js';
 import { AppError, notFound } from '../lib/errors.js';
 import { findActiveGrant } from './break-glass.js';
@@ -13,7 +13,27 @@ export type ClientRow = typeof clients.$inferSelect;
  * clinical record (episodes' notes, stages, commitments, goals, targets and everything later), or
  * the group view a skills trainer works with (name, group attendance, homework, diary-card skills).
  */
-export type ClientAccess = 'registration' | 'clinical' | 'group';
+export type ClientAccess = 'registration' | 'clinical' | 'group' | 'coaching';
+
+/**
+ * Whether the caller is the backup named in the primary therapist's coaching limits in force now:
+ * the colleague who covers coaching for that therapist's clients.
+ */
+export async function coversFor(db: DbOrTx, clinicId: string, staffId: string, primaryTherapistId: string): Promise<boolean> {
+  const [limits] = await db
+    .select({ backupStaffId: coachingLimits.backupStaffId })
+    .from(coachingLimits)
+    .where(
+      and(
+        eq(coachingLimits.clinicId, clinicId),
+        eq(coachingLimits.staffId, primaryTherapistId),
+        lte(coachingLimits.effectiveFrom, sql`now()`),
+      ),
+    )
+    .orderBy(desc(coachingLimits.effectiveFrom), desc(coachingLimits.version))
+    .limit(1);
+  return limits?.backupStaffId === staffId;
+}
 
 /**
  * The group the caller leads (as leader or co-leader) in which the client is enrolled today, if
@@ -44,6 +64,7 @@ export async function findTrainerGroup(db: DbOrTx, clinicId: string, staffId: st
  *   - administrators: the registration only;
  *   - the primary therapist: everything;
  *   - for the group view only, a skills trainer leading a group the client is enrolled in today;
+ *   - for coaching only, the backup named in the primary therapist's coaching limits in force;
  *   - anyone holding a break-glass grant for the client that is in force now: everything, flagged.
  * Team members get their narrower view with their module.
  * A client of another clinic is a 404, never a 403, so its existence is not revealed.
@@ -70,6 +91,14 @@ export async function authorizeClient(db: DbOrTx, ctx: AuthedContext, clientId: 
       ctx.basis = { rule, role: 'skills_trainer', relationship: `group-trainer:${group.id}` };
       return client;
     }
+  }
+  if (
+    access === 'coaching' &&
+    client.primaryTherapistId &&
+    (await coversFor(db, ctx.actor.clinicId, ctx.actor.staffId, client.primaryTherapistId))
+  ) {
+    ctx.basis = { rule, relationship: `covering-for:${client.primaryTherapistId}` };
+    return client;
   }
   const grant = await findActiveGrant(db, ctx.actor.clinicId, ctx.actor.staffId, client.id);
   if (grant) {

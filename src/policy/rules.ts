@@ -69,6 +69,22 @@ export const accessRules = {
     description: 'the primary therapist overrides a met four-miss streak, where program policy allows it',
     roles: ['therapist'],
   },
+  'coaching-limits.read': {
+    description: 'administrators and clinicians read coaching limits (who is available when, and who covers)',
+    roles: ['admin', ...clinicians],
+  },
+  'coaching-limits.manage': {
+    description: 'therapists state their own coaching limits; administrators keep anyone’s current',
+    roles: ['admin', 'therapist'],
+  },
+  'coaching.contacts': {
+    description: 'coaching contacts and the 24-hour status: the primary therapist, the backup covering for them, or a break-glass grant',
+    roles: ['therapist', 'team_lead'],
+  },
+  'coaching.load': {
+    description: 'a therapist’s coaching load across their clients: the therapist, or a team lead',
+    roles: ['therapist', 'team_lead'],
+  },
 } as const satisfies Record<string, AccessRule>;
 
 export type AccessRuleName = keyof typeof accessRules;

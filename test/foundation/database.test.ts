@@ -28,6 +28,8 @@ const tables = [
   'clients',
   'clinical_events',
   'clinics',
+  'coaching_limits',
+  'coaching_contacts',
   'commitments',
   'diary_card_versions',
   'diary_cards',

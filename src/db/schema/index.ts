@@ -5,6 +5,7 @@ export * from './break-glass.js';
 export * from './chain-analyses.js';
 export * from './clients.js';
 export * from './clinics.js';
+export * from './coaching.js';
 export * from './diary.js';
 export * from './events.js';
 export * from './goals.js';

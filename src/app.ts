@@ -11,6 +11,7 @@ import { authRoutes } from './modules/auth/auth.routes.js';
 import { breakGlassRoutes } from './modules/break-glass/break-glass.routes.js';
 import { chainAnalysesRoutes } from './modules/chain-analyses/chain-analyses.routes.js';
 import { clientsRoutes } from './modules/clients/clients.routes.js';
+import { coachingLimitsRoutes } from './modules/coaching-limits/coaching-limits.routes.js';
 import { coachingSummariesRoutes } from './modules/coaching-summaries/coaching-summaries.routes.js';
 import { diaryCardsRoutes } from './modules/diary-cards/diary-cards.routes.js';
 import { enrollmentsRoutes } from './modules/enrollments/enrollments.routes.js';
@@ -72,6 +73,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}) {
   await app.register(healthRoutes, { database });
   await app.register(authRoutes, { prefix: '/v1', config, db });
   await app.register(staffRoutes, { prefix: '/v1/staff', db });
+  await app.register(coachingLimitsRoutes, { prefix: '/v1/staff', db });
   await app.register(breakGlassRoutes, { prefix: '/v1/break-glass', db });
   await app.register(auditRoutes, { prefix: '/v1/audit', config, db });
   await app.register(programsRoutes, { prefix: '/v1/programs', db });

@@ -9,6 +9,7 @@ import { agendaSamples } from './contract/agenda.js';
 import { attendanceSamples } from './contract/attendance.js';
 import { chainAnalysisSamples } from './contract/chain-analyses.js';
 import { clientSamples } from './contract/clients.js';
+import { coachingLimitsSamples } from './contract/coaching-limits.js';
 import { diarySamples } from './contract/diary-cards.js';
 import { eventSamples } from './contract/events.js';
 import { goalSamples } from './contract/goals.js';
@@ -57,6 +58,7 @@ export const routeSamples: RouteSamples = {
   ...attendanceSamples,
   ...groupRosterSamples,
   ...skillsGroupSamples,
+  ...coachingLimitsSamples,
 };
 
 /**

@@ -15,10 +15,13 @@ import { uuidv7 } from '../src/lib/ids.js';
 import { insertProgram } from '../src/modules/programs/programs.queries.js';
 import { insertStaff } from '../src/modules/staff/staff.service.js';
 import {
+  addDays,
   type BenchContext,
   benchClinic,
+  dateOf,
   log,
   machineLine,
+  mondayOf,
   ms,
   runMain,
   secret,
@@ -38,9 +41,6 @@ const OTHER_EVENTS = 10;
 const BATCH = 500;
 const DAY = 86_400_000;
 
-const dateOf = (at: Date) => at.toISOString().slice(0, 10);
-const addDays = (day: string, days: number) => dateOf(new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY));
-const mondayOf = (day: string) => addDays(day, -((new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7));
 const randomInt = (max: number) => Math.floor(Math.random() * (max + 1));
 const pick = <T>(values: readonly T[]) => values[Math.floor(Math.random() * values.length)] as T;
 

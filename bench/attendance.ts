@@ -17,10 +17,13 @@ import { uuidv7 } from '../src/lib/ids.js';
 import { insertProgram } from '../src/modules/programs/programs.queries.js';
 import { insertStaff } from '../src/modules/staff/staff.service.js';
 import {
+  addDays,
   type BenchContext,
   benchClinic,
+  dateOf,
   log,
   machineLine,
+  mondayOf,
   ms,
   runMain,
   secret,
@@ -34,11 +37,6 @@ import {
 const CLIENTS = 500;
 const WEEKS = 52;
 const GROUP_SIZE = 8;
-const DAY = 86_400_000;
-
-const dateOf = (at: Date) => at.toISOString().slice(0, 10);
-const addDays = (day: string, days: number) => dateOf(new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY));
-const mondayOf = (day: string) => addDays(day, -((new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7));
 
 interface Row extends Timing {
   label: string;

@@ -16,6 +16,12 @@ import { createClinicWithAdmin } from '../src/modules/clinics/clinics.service.js
 export const log = (message: string) => process.stdout.write(`${message}\n`);
 export const secret = () => randomBytes(36).toString('base64url');
 
+const DAY = 86_400_000;
+export const dateOf = (at: Date) => at.toISOString().slice(0, 10);
+export const addDays = (day: string, days: number) => dateOf(new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY));
+/** The Monday of the week holding a date (UTC). */
+export const mondayOf = (day: string) => addDays(day, -((new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7));
+
 export interface BenchContext {
   app: App;
   database: Database;

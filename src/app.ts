@@ -11,6 +11,7 @@ import { authRoutes } from './modules/auth/auth.routes.js';
 import { breakGlassRoutes } from './modules/break-glass/break-glass.routes.js';
 import { chainAnalysesRoutes } from './modules/chain-analyses/chain-analyses.routes.js';
 import { clientsRoutes } from './modules/clients/clients.routes.js';
+import { coachingContactsRoutes } from './modules/coaching-contacts/coaching-contacts.routes.js';
 import { coachingLimitsRoutes } from './modules/coaching-limits/coaching-limits.routes.js';
 import { coachingSummariesRoutes } from './modules/coaching-summaries/coaching-summaries.routes.js';
 import { diaryCardsRoutes } from './modules/diary-cards/diary-cards.routes.js';
@@ -94,6 +95,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}) {
   await app.register(skillsUseRoutes, { prefix: '/v1', db });
   await app.register(attendanceRoutes, { prefix: '/v1', db });
   await app.register(coachingSummariesRoutes, { prefix: '/v1', db });
+  await app.register(coachingContactsRoutes, { prefix: '/v1', db });
 
   if (!deps.database) app.addHook('onClose', () => database.close());
   return app;

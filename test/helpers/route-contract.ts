@@ -9,6 +9,7 @@ import { agendaSamples } from './contract/agenda.js';
 import { attendanceSamples } from './contract/attendance.js';
 import { chainAnalysisSamples } from './contract/chain-analyses.js';
 import { clientSamples } from './contract/clients.js';
+import { coachingContactSamples } from './contract/coaching-contacts.js';
 import { coachingLimitsSamples } from './contract/coaching-limits.js';
 import { diarySamples } from './contract/diary-cards.js';
 import { eventSamples } from './contract/events.js';
@@ -59,6 +60,7 @@ export const routeSamples: RouteSamples = {
   ...groupRosterSamples,
   ...skillsGroupSamples,
   ...coachingLimitsSamples,
+  ...coachingContactSamples,
 };
 
 /**
@@ -83,6 +85,18 @@ export const resourceFactories: Record<string, (clinicId: string) => Promise<str
     await query(
       `INSERT INTO individual_sessions (clinic_id, id, client_id, therapist_id, scheduled_start, duration_minutes, type, attendance, created_by)
        VALUES ('${clinicId}', '${id}', '${client.id}', '${therapist.id}', now(), 50, 'regular', 'scheduled', '${therapist.id}')`,
+    );
+    return id;
+  },
+  '/v1/coaching-contacts': async (clinicId) => {
+    const therapist = await createStaffMember(clinicId, ['therapist']);
+    const client = await createClientRecord(clinicId, { primaryTherapistId: therapist.id });
+    const id = uuidv7();
+    await query(
+      `INSERT INTO coaching_contacts (clinic_id, id, client_id, staff_id, initiated_by, channel, requested_at, purpose,
+         after_hours, over_minute_limit, outside_limits, rule_status, created_by)
+       VALUES ('${clinicId}', '${id}', '${client.id}', '${therapist.id}', 'client', 'phone', now(), 'skills_generalization',
+         false, false, false, 'not_applicable', '${therapist.id}')`,
     );
     return id;
   },

@@ -21,6 +21,7 @@ import { goalsRoutes } from './modules/goals/goals.routes.js';
 import { groupAttendanceRoutes } from './modules/group-attendance/group-attendance.routes.js';
 import { groupSessionsRoutes } from './modules/group-sessions/group-sessions.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
+import { meetingsRoutes } from './modules/meetings/meetings.routes.js';
 import { programsRoutes } from './modules/programs/programs.routes.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { skillsRoutes } from './modules/skills/skills.routes.js';
@@ -28,6 +29,11 @@ import { skillsGroupsRoutes } from './modules/skills-groups/skills-groups.routes
 import { skillsUseRoutes } from './modules/skills-use/skills-use.routes.js';
 import { staffRoutes } from './modules/staff/staff.routes.js';
 import { targetsRoutes } from './modules/targets/targets.routes.js';
+import { teamAgendaRoutes } from './modules/team-agenda/team-agenda.routes.js';
+import { teamPrefillRoutes } from './modules/team-prefill/team-prefill.routes.js';
+import { teamPrepRoutes } from './modules/team-prep/team-prep.routes.js';
+import { teamMembersRoutes } from './modules/teams/team-members.routes.js';
+import { teamsRoutes } from './modules/teams/teams.routes.js';
 import { treatmentRoutes } from './modules/treatment/treatment.routes.js';
 import accessPlugin from './plugins/access.js';
 import auditPlugin, { answerFrameworkError } from './plugins/audit.js';
@@ -96,6 +102,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}) {
   await app.register(attendanceRoutes, { prefix: '/v1', db });
   await app.register(coachingSummariesRoutes, { prefix: '/v1', db });
   await app.register(coachingContactsRoutes, { prefix: '/v1', db });
+  await app.register(teamsRoutes, { prefix: '/v1/teams', db });
+  await app.register(teamMembersRoutes, { prefix: '/v1/teams', db });
+  await app.register(meetingsRoutes, { prefix: '/v1', db });
+  await app.register(teamAgendaRoutes, { prefix: '/v1', db });
+  await app.register(teamPrefillRoutes, { prefix: '/v1', db });
+  await app.register(teamPrepRoutes, { prefix: '/v1', db });
 
   if (!deps.database) app.addHook('onClose', () => database.close());
   return app;

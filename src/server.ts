@@ -15,7 +15,7 @@ async function prepare(database: Database) {
   const demo = await seedDemoClinic(database.db);
   if (demo) {
     process.stdout.write(
-      `\nDemo clinic created. Sign in with POST /v1/auth/login\n  clinic:   ${demo.clinicSlug}\n  email:    ${demo.email} (administrator), ${demo.therapistEmail} (therapist) or ${demo.trainerEmail} (skills trainer)\n  password: ${demo.password}\nThis password is shown only once.\n\n`,
+      `\nDemo clinic created. Sign in with POST /v1/auth/login\n  clinic:   ${demo.clinicSlug}\n  email:    ${demo.email} (administrator), ${demo.therapistEmail} (therapist), ${demo.trainerEmail} (skills trainer) or ${demo.leadEmail} (team lead)\n  password: ${demo.password}\nThis password is shown only once.\n\n`,
     );
   }
 }

@@ -5,15 +5,21 @@ import { clients, coachingLimits, groupEnrollments, skillsGroups } from '../db/s
 import type { AuthedContext } from '../lib/context.js';
 import { AppError, notFound } from '../lib/errors.js';
 import { findActiveGrant } from './break-glass.js';
+import { findTeamOfClient } from './team-access.js';
 
 export type ClientRow = typeof clients.$inferSelect;
 
 /**
  * What the caller wants of the client: its registration (name, contact, program, therapist), its
  * clinical record (episodes' notes, stages, commitments, goals, targets and everything later), or
- * the group view a skills trainer works with (name, group attendance, homework, diary-card skills).
+ * the group view a skills trainer works with (name, group attendance, homework, diary-card skills),
+ * its coaching, or the team view its consultation team works with (summaries, events, attendance,
+ * prep packets — no session or psychotherapy notes).
  */
-export type ClientAccess = 'registration' | 'clinical' | 'group' | 'coaching';
+export type ClientAccess = 'registration' | 'clinical' | 'group' | 'coaching' | 'team';
+
+/** The views a current member of the client's consultation team has. */
+const teamViews: readonly ClientAccess[] = ['registration', 'group', 'coaching', 'team'];
 
 /**
  * Whether the caller is the backup named in the primary therapist's coaching limits in force now:
@@ -65,8 +71,9 @@ export async function findTrainerGroup(db: DbOrTx, clinicId: string, staffId: st
  *   - the primary therapist: everything;
  *   - for the group view only, a skills trainer leading a group the client is enrolled in today;
  *   - for coaching only, the backup named in the primary therapist's coaching limits in force;
+ *   - for the registration, group, coaching and team views, a current member of a consultation
+ *     team that holds the client;
  *   - anyone holding a break-glass grant for the client that is in force now: everything, flagged.
- * Team members get their narrower view with their module.
  * A client of another clinic is a 404, never a 403, so its existence is not revealed.
  */
 export async function authorizeClient(db: DbOrTx, ctx: AuthedContext, clientId: string, access: ClientAccess): Promise<ClientRow> {
@@ -99,6 +106,13 @@ export async function authorizeClient(db: DbOrTx, ctx: AuthedContext, clientId: 
   ) {
     ctx.basis = { rule, relationship: `covering-for:${client.primaryTherapistId}` };
     return client;
+  }
+  if (teamViews.includes(access)) {
+    const teamId = await findTeamOfClient(db, ctx.actor.clinicId, ctx.actor.staffId, client);
+    if (teamId) {
+      ctx.basis = { rule, relationship: `team-member:${teamId}` };
+      return client;
+    }
   }
   const grant = await findActiveGrant(db, ctx.actor.clinicId, ctx.actor.staffId, client.id);
   if (grant) {

@@ -27,7 +27,7 @@ export const accessRules = {
     roles: ['admin', 'therapist'],
   },
   'clients.read': {
-    description: 'registration details: administrators for every client, clinicians for clients they are related to',
+    description: 'registration details: administrators for every client, clinicians for clients they are related to (own, team, group)',
     roles: ['admin', ...clinicians],
   },
   'skills.read': { description: 'anyone in the clinic reads the skills catalog', roles: 'any' },
@@ -57,12 +57,12 @@ export const accessRules = {
     roles: ['skills_trainer'],
   },
   'clients.group-view': {
-    description: "the group view of a client (diary-card skills use): the client's skills trainers, primary therapist or break-glass",
+    description: "the group view of a client (diary-card skills use): the client's skills trainers, primary therapist, team or break-glass",
     roles: clinicians,
   },
   'attendance.read': {
     description:
-      'four-miss streaks: the primary therapist (every modality), skills trainers of the client’s group (the group), or break-glass',
+      'four-miss streaks: the primary therapist or a member of the client’s team (every modality), skills trainers of the client’s group (the group), or break-glass',
     roles: clinicians,
   },
   'attendance.override': {
@@ -78,12 +78,40 @@ export const accessRules = {
     roles: ['admin', 'therapist'],
   },
   'coaching.contacts': {
-    description: 'coaching contacts and the 24-hour status: the primary therapist, the backup covering for them, or a break-glass grant',
+    description:
+      'coaching contacts and the 24-hour status: the primary therapist, the backup covering for them, a member of the client’s team, or a break-glass grant',
     roles: ['therapist', 'team_lead'],
   },
   'coaching.load': {
     description: 'a therapist’s coaching load across their clients: the therapist, or a team lead',
     roles: ['therapist', 'team_lead'],
+  },
+  'teams.read': {
+    description: 'administrators and clinicians read consultation teams and their members (no client data)',
+    roles: ['admin', ...clinicians],
+  },
+  'teams.create': { description: 'administrators create consultation teams', roles: ['admin'] },
+  'teams.manage': {
+    description: 'the team lead (or an administrator) changes the team and its membership',
+    roles: ['admin', 'team_lead'],
+  },
+  'meetings.read': {
+    description: "current members of a team read its meetings, agendas and the pre-fill's proposals",
+    roles: clinicians,
+  },
+  'meetings.write': {
+    description:
+      'current members of a team create its meetings, keep their record and put items on the agenda; the lead sets the role rota',
+    roles: clinicians,
+  },
+  'meetings.prep': {
+    description: "current members of a team generate a meeting's prep packet for the clients on its agenda",
+    roles: clinicians,
+  },
+  'clients.team-view': {
+    description:
+      "the team view of a client (its events and team summary): the primary therapist, a current member of the client's team, or break-glass",
+    roles: clinicians,
   },
 } as const satisfies Record<string, AccessRule>;
 

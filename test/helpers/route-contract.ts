@@ -20,9 +20,11 @@ import { sessionSamples } from './contract/sessions.js';
 import { skillSamples } from './contract/skills.js';
 import { skillsGroupSamples } from './contract/skills-groups.js';
 import { targetSamples } from './contract/targets.js';
+import { teamSamples } from './contract/teams.js';
 import { treatmentSamples } from './contract/treatment.js';
 import { createClientRecord, createProgram, createStaffMember } from './factories.js';
 import { createGroupSession, createSkillsGroup } from './groups.js';
+import { createMeetingRow, createTeam } from './teams.js';
 
 /**
  * A valid request for every route that takes a body or headers, keyed by "METHOD /url". The
@@ -61,6 +63,7 @@ export const routeSamples: RouteSamples = {
   ...skillsGroupSamples,
   ...coachingLimitsSamples,
   ...coachingContactSamples,
+  ...teamSamples,
 };
 
 /**
@@ -102,6 +105,11 @@ export const resourceFactories: Record<string, (clinicId: string) => Promise<str
   },
   '/v1/skills-groups': async (clinicId) => (await createSkillsGroup(clinicId)).id,
   '/v1/group-sessions': async (clinicId) => (await createGroupSession(await createSkillsGroup(clinicId), '2030-01-07')).id,
+  '/v1/teams': async (clinicId) => (await createTeam(clinicId, { leadId: (await createStaffMember(clinicId, ['team_lead'])).id })).id,
+  '/v1/meetings': async (clinicId) => {
+    const team = await createTeam(clinicId, { leadId: (await createStaffMember(clinicId, ['team_lead'])).id });
+    return (await createMeetingRow(team, '2030-01-08')).id;
+  },
   '/v1/break-glass': async (clinicId) => {
     const member = await createStaffMember(clinicId, ['therapist']);
     const id = uuidv7();

@@ -408,6 +408,16 @@ describe('demo data', () => {
       expect(atRisk.json().items).toMatchObject([
         { client: { givenName: 'Delta' }, modalities: [{ modality: 'skills_group', status: 'warning', streak: 3 }] },
       ]);
+      // The demo team: its lead opens today's meeting, and the pre-fill brings Delta's warning.
+      const lead = bearer(await signIn(demo?.leadEmail));
+      const [team] = (await demoApp.inject({ method: 'GET', url: '/v1/teams', headers: lead })).json().items;
+      const today = new Date().toISOString().slice(0, 10);
+      const meeting = await demoApp.inject({ method: 'POST', url: `/v1/teams/${team.id}/meetings`, headers: lead, payload: { date: today } });
+      expect(meeting.statusCode, meeting.body).toBe(201);
+      const proposals = await demoApp.inject({ method: 'GET', url: `/v1/meetings/${meeting.json().id}/proposals`, headers: lead });
+      expect(proposals.json().items).toContainEqual(
+        expect.objectContaining({ clientId: atRisk.json().items[0].client.id, kind: 'four_miss', status: 'proposed' }),
+      );
       expect(await seedDemoClinic(database.db)).toBeNull();
     } finally {
       await demoApp.close();

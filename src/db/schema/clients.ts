@@ -4,6 +4,7 @@ import { clinics } from './clinics.js';
 import { timestamptz, versioned } from './columns.js';
 import { programs } from './programs.js';
 import { staff } from './staff.js';
+import { teams } from './teams.js';
 
 export const episodeStatuses = ['referred', 'pretreatment', 'active', 'discharged'] as const;
 export type EpisodeStatus = (typeof episodeStatuses)[number];
@@ -36,7 +37,7 @@ export const clients = pgTable(
     externalRecordNumber: text('external_record_number'),
     programId: uuid('program_id').notNull(),
     primaryTherapistId: uuid('primary_therapist_id'),
-    /** Consultation team; a foreign key arrives with teams. */
+    /** The consultation team the client is held by; without it, the teams of the primary therapist. */
     teamId: uuid('team_id'),
     status: text('status').$type<EpisodeStatus>().notNull(),
     enteredInErrorAt: timestamptz('entered_in_error_at'),
@@ -48,8 +49,10 @@ export const clients = pgTable(
     primaryKey({ columns: [t.clinicId, t.id] }),
     uniqueIndex('clients_external_record_key').on(t.clinicId, t.externalRecordNumber).where(sql`${t.externalRecordNumber} is not null`),
     index('clients_therapist_idx').on(t.clinicId, t.primaryTherapistId),
+    index('clients_team_idx').on(t.clinicId, t.teamId),
     foreignKey({ columns: [t.clinicId, t.programId], foreignColumns: [programs.clinicId, programs.id] }),
     foreignKey({ columns: [t.clinicId, t.primaryTherapistId], foreignColumns: [staff.clinicId, staff.id] }),
     foreignKey({ columns: [t.clinicId, t.enteredInErrorBy], foreignColumns: [staff.clinicId, staff.id] }),
+    foreignKey({ columns: [t.clinicId, t.teamId], foreignColumns: [teams.clinicId, teams.id] }),
   ],
 );

@@ -15,4 +15,5 @@ export * from './skills.js';
 export * from './skills-groups.js';
 export * from './staff.js';
 export * from './targets.js';
+export * from './teams.js';
 export * from './treatment.js';

@@ -3,13 +3,14 @@ import { and, arrayContains, asc, eq, gt, ilike, isNull, or, type SQL, sql } fro
 import { auditedTransaction } from '../../audit/writer.js';
 import type { Db, DbOrTx } from '../../db/client.js';
 import { onUniqueViolation } from '../../db/errors.js';
-import { clients, programs, staff } from '../../db/schema/index.js';
+import { clients, staff, teams } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
 import { AppError, invalidField } from '../../lib/errors.js';
 import { checkIfMatch, toPage } from '../../lib/http.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { authorizeClient, type ClientRow } from '../../policy/client-access.js';
-import { policyInForce, today } from '../programs/programs.queries.js';
+import { inTeamOf } from '../../policy/team-access.js';
+import { checkProgram, policyInForce, today } from '../programs/programs.queries.js';
 import { insertReferredEpisode } from '../treatment/episodes.queries.js';
 import type { ClientResponse, CreateClientBody, ListClientsQuery, UpdateClientBody } from './clients.schema.js';
 
@@ -37,12 +38,13 @@ export const toClientResponse = (row: ClientRow): ClientResponse => ({
       : null,
 });
 
-async function checkProgram(tx: DbOrTx, clinicId: string, programId: string) {
-  const [program] = await tx
-    .select({ id: programs.id })
-    .from(programs)
-    .where(and(eq(programs.clinicId, clinicId), eq(programs.id, programId)));
-  if (!program) throw invalidField('programId', 'is not a program of this clinic');
+/** A team reference names a team of the clinic (the foreign key would otherwise answer with a 500). */
+async function checkTeam(tx: DbOrTx, clinicId: string, teamId: string) {
+  const [team] = await tx
+    .select({ id: teams.id })
+    .from(teams)
+    .where(and(eq(teams.clinicId, clinicId), eq(teams.id, teamId)));
+  if (!team) throw invalidField('teamId', 'is not a consultation team of this clinic');
 }
 
 async function checkTherapist(tx: DbOrTx, clinicId: string, staffId: string) {
@@ -66,6 +68,7 @@ export function createClient(db: Db, ctx: AuthedContext, input: CreateClientBody
       const primaryTherapistId = input.primaryTherapistId ?? (isAdmin(ctx) ? null : ctx.actor.staffId);
       await checkProgram(tx, clinicId, input.programId);
       if (primaryTherapistId) await checkTherapist(tx, clinicId, primaryTherapistId);
+      if (input.teamId) await checkTeam(tx, clinicId, input.teamId);
       const onDate = today();
       const policy = await policyInForce(tx, clinicId, input.programId, onDate);
       if (!policy) throw invalidField('programId', `has no policy in force on ${onDate}`);
@@ -107,8 +110,8 @@ function nameMatches(text: string): SQL | undefined {
 
 /**
  * Administrators see every client's registration. Everyone else sees the clients they are primary
- * therapist of; team members and group trainers get their clients here when teams and groups
- * arrive. Clients entered in error are hidden unless an administrator asks for them.
+ * therapist of and the clients of the consultation teams they are a current member of. Clients
+ * entered in error are hidden unless an administrator asks for them.
  */
 export async function listClients(db: Db, ctx: AuthedContext, query: ListClientsQuery) {
   const admin = isAdmin(ctx);
@@ -121,7 +124,7 @@ export async function listClients(db: Db, ctx: AuthedContext, query: ListClients
   const rule = ctx.basis?.rule ?? 'clients.read';
   ctx.basis = admin
     ? { rule, role: 'admin', relationship: 'registration-only' }
-    : { ...ctx.basis, rule, relationship: 'primary-therapist' };
+    : { ...ctx.basis, rule, relationship: 'primary-therapist-or-team-member' };
 
   const rows = await db
     .select()
@@ -129,7 +132,7 @@ export async function listClients(db: Db, ctx: AuthedContext, query: ListClients
     .where(
       and(
         eq(clients.clinicId, ctx.actor.clinicId),
-        admin ? undefined : eq(clients.primaryTherapistId, ctx.actor.staffId),
+        admin ? undefined : or(eq(clients.primaryTherapistId, ctx.actor.staffId), inTeamOf(ctx.actor.clinicId, ctx.actor.staffId)),
         includeEnteredInError ? undefined : isNull(clients.enteredInErrorAt),
         query.cursor ? gt(clients.id, query.cursor) : undefined,
         query.status ? eq(clients.status, query.status) : undefined,
@@ -190,6 +193,7 @@ export function updateClient(db: Db, ctx: AuthedContext, id: string, ifMatch: st
       ctx.audit.details = { fields: Object.keys(change) };
       if (change.programId) await checkProgram(tx, row.clinicId, change.programId);
       if (change.primaryTherapistId) await checkTherapist(tx, row.clinicId, change.primaryTherapistId);
+      if (change.teamId) await checkTeam(tx, row.clinicId, change.teamId);
       if (change.primaryTherapistId === null && !isAdmin(ctx)) {
         throw invalidField('primaryTherapistId', 'only an administrator may leave a client without a primary therapist');
       }

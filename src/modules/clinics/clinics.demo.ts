@@ -7,6 +7,8 @@ import {
   groupSessions,
   skillsGroups,
   staff,
+  teamMembers,
+  teams,
   treatmentEpisodes,
 } from '../../db/schema/index.js';
 import { uuidv7 } from '../../lib/ids.js';
@@ -20,8 +22,9 @@ import { insertClinicWithAdmin } from './clinics.service.js';
 /**
  * On an empty embedded database, a demo clinic so `npm start` can be tried at once: an
  * administrator, a therapist and a skills trainer (same one-time password), an adult program with a
- * handful of obviously synthetic clients across the episode statuses, and a skills group with a
- * term of attendance. Never real data.
+ * handful of obviously synthetic clients across the episode statuses, a skills group with a
+ * term of attendance, and a consultation team (a lead, the therapist and the trainer) that holds
+ * the therapist's clients. Never real data.
  */
 export function seedDemoClinic(db: Db) {
   return db.transaction(async (tx) => {
@@ -45,9 +48,23 @@ export function seedDemoClinic(db: Db) {
       roles: ['skills_trainer'],
       password,
     });
+    const lead = await insertStaff(tx, clinic.id, {
+      email: 'lead@demo.example',
+      displayName: 'Demo Team Lead',
+      roles: ['team_lead', 'therapist'],
+      password,
+    });
     const demo = await seedDemoClients(tx, clinic.id, admin.id, therapist.id);
     await seedDemoGroup(tx, clinic.id, demo, trainer.id);
-    return { clinicSlug: clinic.slug, email: admin.email, password, therapistEmail: therapist.email, trainerEmail: trainer.email };
+    await seedDemoTeam(tx, { clinicId: clinic.id, programId: demo.programId, leadId: lead.id, memberIds: [therapist.id, trainer.id] });
+    return {
+      clinicSlug: clinic.slug,
+      email: admin.email,
+      password,
+      therapistEmail: therapist.email,
+      trainerEmail: trainer.email,
+      leadEmail: lead.email,
+    };
   });
 }
 
@@ -216,5 +233,30 @@ async function seedDemoGroup(tx: DbOrTx, clinicId: string, demo: Awaited<ReturnT
     tx,
     clinicId,
     [...demo.clients.values()].map((client) => client.clientId),
+  );
+}
+
+/** The consultation team: its lead, the therapist and the trainer, all members since the team began. */
+async function seedDemoTeam(tx: DbOrTx, team: { clinicId: string; programId: string; leadId: string; memberIds: string[] }) {
+  const teamId = uuidv7();
+  await tx
+    .insert(teams)
+    .values({
+      clinicId: team.clinicId,
+      id: teamId,
+      programId: team.programId,
+      name: 'Demo consultation team',
+      leadId: team.leadId,
+      createdBy: team.leadId,
+    });
+  await tx.insert(teamMembers).values(
+    [team.leadId, ...team.memberIds].map((staffId) => ({
+      clinicId: team.clinicId,
+      id: uuidv7(),
+      teamId,
+      staffId,
+      joinedOn: daysAgo(180),
+      agreementsAcceptedAt: new Date(`${daysAgo(180)}T17:00:00Z`),
+    })),
   );
 }

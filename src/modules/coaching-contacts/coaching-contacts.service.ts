@@ -6,6 +6,7 @@ import type { AuthedContext } from '../../lib/context.js';
 import { invalidField, notFound } from '../../lib/errors.js';
 import { checkIfMatch, toPage } from '../../lib/http.js';
 import { uuidv7 } from '../../lib/ids.js';
+import { findTeamOfClient } from '../../policy/team-access.js';
 import { authorizeClient, type ClientRow } from '../../policy/client-access.js';
 import { clinicTimeZoneOf, judgeContact, limitsInForce, withinWindows } from '../coaching-limits/coaching-limits.queries.js';
 import { checkSkills } from '../skills/skills.queries.js';
@@ -83,14 +84,21 @@ async function checkUrges(tx: DbOrTx, client: Pick<ClientRow, 'clinicId' | 'id'>
   return urges.map(({ targetId, start, end }) => ({ targetId, start, end }));
 }
 
-/** Who took the contact: the primary therapist, or the backup named in their limits in force at the request. */
+/**
+ * Who took the contact: the primary therapist, the backup named in their limits in force at the
+ * request, or a current member of a consultation team that holds the client (covering).
+ */
 async function checkCoach(tx: DbOrTx, client: ClientRow, staffId: string, requestedAt: Date): Promise<void> {
   if (staffId === client.primaryTherapistId) return;
+  if (await findTeamOfClient(tx, client.clinicId, staffId, client)) return;
   const primaryLimits = client.primaryTherapistId
     ? await limitsInForce(tx, client.clinicId, client.primaryTherapistId, requestedAt)
     : undefined;
   if (primaryLimits?.backupStaffId !== staffId) {
-    throw invalidField('staffId', "must be the client's primary therapist or the backup covering for them at requestedAt");
+    throw invalidField(
+      'staffId',
+      "must be the client's primary therapist, the backup covering for them at requestedAt, or a member of the client's team",
+    );
   }
 }
 

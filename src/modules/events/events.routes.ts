@@ -31,7 +31,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         querystring: listEventsQuery,
         response: { 200: eventPage, ...problemResponses },
       },
-      config: { access, audit: 'events.list' },
+      config: { access: 'clients.team-view', audit: 'events.list' },
     },
     async (request) => listEvents(db, ctx(request), request.params.id, request.query),
   );
@@ -62,7 +62,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
     '/:id/events/:eventId',
     {
       schema: { tags, summary: 'Read a clinical event', params: eventIdParams, response: { 200: eventResponse, ...problemResponses } },
-      config: { access, audit: 'events.read' },
+      config: { access: 'clients.team-view', audit: 'events.read' },
     },
     async (request, reply) => {
       const found = await readEvent(db, ctx(request), request.params.id, request.params.eventId);

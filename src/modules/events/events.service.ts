@@ -39,9 +39,9 @@ const toEventResponse = (row: EventRow): EventResponse => ({
   updatedAt: row.updatedAt,
 });
 
-/** The client's events, newest first; events entered in error only when asked for. */
+/** The client's events, newest first; events entered in error only when asked for. The client's team reads them too. */
 export async function listEvents(db: Db, ctx: AuthedContext, clientId: string, query: ListEventsQuery) {
-  await authorizeClient(db, ctx, clientId, 'clinical');
+  await authorizeClient(db, ctx, clientId, 'team');
   const scope = and(eq(clinicalEvents.clinicId, ctx.actor.clinicId), eq(clinicalEvents.clientId, clientId));
   // Keyset on (occurredAt, id), newest first: the cursor names the last event of the previous page.
   const after = query.cursor
@@ -105,7 +105,7 @@ async function findEvent(db: DbOrTx, ctx: AuthedContext, clientId: string, event
 
 /** One event, entered in error or not (the mark is in the response). */
 export async function readEvent(db: Db, ctx: AuthedContext, clientId: string, eventId: string): Promise<EventResponse> {
-  await authorizeClient(db, ctx, clientId, 'clinical');
+  await authorizeClient(db, ctx, clientId, 'team');
   const row = await findEvent(db, ctx, clientId, eventId, false);
   ctx.audit.resultCount = 1;
   return toEventResponse(row);

@@ -1,6 +1,7 @@
 import { and, desc, eq, lte } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { type programKinds, programPolicies, programs } from '../../db/schema/index.js';
+import { invalidField } from '../../lib/errors.js';
 import { uuidv7 } from '../../lib/ids.js';
 
 export type ProgramKind = (typeof programKinds)[number];
@@ -89,3 +90,12 @@ export async function insertProgram(
 
 /** Today's date in UTC as YYYY-MM-DD. */
 export const today = () => new Date().toISOString().slice(0, 10);
+
+/** A 400 naming programId unless it is a program of the clinic. */
+export async function checkProgram(db: DbOrTx, clinicId: string, programId: string) {
+  const [found] = await db
+    .select({ id: programs.id })
+    .from(programs)
+    .where(and(eq(programs.clinicId, clinicId), eq(programs.id, programId)));
+  if (!found) throw invalidField('programId', 'must be a program of this clinic');
+}

@@ -2,13 +2,14 @@ import { and, arrayContains, asc, desc, eq, inArray, lte, or, sql } from 'drizzl
 import { auditedTransaction } from '../../audit/writer.js';
 import type { Db, DbOrTx } from '../../db/client.js';
 import { onUniqueViolation } from '../../db/errors.js';
-import { programPolicies, programs, skillsGroups, staff } from '../../db/schema/index.js';
+import { programPolicies, skillsGroups } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
 import { AppError, invalidField } from '../../lib/errors.js';
 import { checkIfMatch, toPage } from '../../lib/http.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { authorizeGroup, type SkillsGroupRow } from '../../policy/group-access.js';
-import { today } from '../programs/programs.queries.js';
+import { checkProgram, today } from '../programs/programs.queries.js';
+import { allActiveWithRole } from '../staff/staff.queries.js';
 import { curriculumPosition, cycleWeeks, defaultCurriculum, isoWeekday } from './skills-groups.curriculum.js';
 import type {
   CreateSkillsGroupBody,
@@ -55,24 +56,7 @@ const respond = async (db: DbOrTx, row: SkillsGroupRow) => toResponse(row, await
 
 const nameTaken = () => new AppError('conflict', 'The clinic already has a skills group with this name');
 
-async function checkProgram(tx: DbOrTx, clinicId: string, programId: string) {
-  const [found] = await tx
-    .select({ id: programs.id })
-    .from(programs)
-    .where(and(eq(programs.clinicId, clinicId), eq(programs.id, programId)));
-  if (!found) throw invalidField('programId', 'must be a program of this clinic');
-}
-
-async function allTrainers(tx: DbOrTx, clinicId: string, ids: string[]): Promise<boolean> {
-  if (ids.length === 0) return true;
-  const found = await tx
-    .select({ id: staff.id })
-    .from(staff)
-    .where(
-      and(eq(staff.clinicId, clinicId), inArray(staff.id, ids), eq(staff.active, true), arrayContains(staff.roles, ['skills_trainer'])),
-    );
-  return found.length === new Set(ids).size;
-}
+const allTrainers = (tx: DbOrTx, clinicId: string, ids: string[]) => allActiveWithRole(tx, clinicId, ids, ['skills_trainer']);
 
 /**
  * Leaders are active skills trainers of the clinic and the leader is not also a co-leader. Only

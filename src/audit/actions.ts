@@ -313,8 +313,20 @@ export const auditActions = {
   'meetings.update': { action: 'U', subtype: 'update', resourceType: 'team-meeting', dataCategory: 'team-meeting', purpose: 'TREAT' },
   'meetings.prefill': { action: 'E', subtype: 'prefill', resourceType: 'team-meeting', dataCategory: 'team-meeting', purpose: 'TREAT' },
   'agenda-items.list': { action: 'R', subtype: 'search', resourceType: 'team-agenda-item', dataCategory: 'team-meeting', purpose: 'TREAT' },
-  'agenda-items.create': { action: 'C', subtype: 'create', resourceType: 'team-agenda-item', dataCategory: 'team-meeting', purpose: 'TREAT' },
-  'agenda-items.update': { action: 'U', subtype: 'update', resourceType: 'team-agenda-item', dataCategory: 'team-meeting', purpose: 'TREAT' },
+  'agenda-items.create': {
+    action: 'C',
+    subtype: 'create',
+    resourceType: 'team-agenda-item',
+    dataCategory: 'team-meeting',
+    purpose: 'TREAT',
+  },
+  'agenda-items.update': {
+    action: 'U',
+    subtype: 'update',
+    resourceType: 'team-agenda-item',
+    dataCategory: 'team-meeting',
+    purpose: 'TREAT',
+  },
   'agenda-proposals.list': {
     action: 'R',
     subtype: 'search',

@@ -412,7 +412,12 @@ describe('demo data', () => {
       const lead = bearer(await signIn(demo?.leadEmail));
       const [team] = (await demoApp.inject({ method: 'GET', url: '/v1/teams', headers: lead })).json().items;
       const today = new Date().toISOString().slice(0, 10);
-      const meeting = await demoApp.inject({ method: 'POST', url: `/v1/teams/${team.id}/meetings`, headers: lead, payload: { date: today } });
+      const meeting = await demoApp.inject({
+        method: 'POST',
+        url: `/v1/teams/${team.id}/meetings`,
+        headers: lead,
+        payload: { date: today },
+      });
       expect(meeting.statusCode, meeting.body).toBe(201);
       const proposals = await demoApp.inject({ method: 'GET', url: `/v1/meetings/${meeting.json().id}/proposals`, headers: lead });
       expect(proposals.json().items).toContainEqual(

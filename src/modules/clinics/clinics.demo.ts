@@ -239,16 +239,14 @@ async function seedDemoGroup(tx: DbOrTx, clinicId: string, demo: Awaited<ReturnT
 /** The consultation team: its lead, the therapist and the trainer, all members since the team began. */
 async function seedDemoTeam(tx: DbOrTx, team: { clinicId: string; programId: string; leadId: string; memberIds: string[] }) {
   const teamId = uuidv7();
-  await tx
-    .insert(teams)
-    .values({
-      clinicId: team.clinicId,
-      id: teamId,
-      programId: team.programId,
-      name: 'Demo consultation team',
-      leadId: team.leadId,
-      createdBy: team.leadId,
-    });
+  await tx.insert(teams).values({
+    clinicId: team.clinicId,
+    id: teamId,
+    programId: team.programId,
+    name: 'Demo consultation team',
+    leadId: team.leadId,
+    createdBy: team.leadId,
+  });
   await tx.insert(teamMembers).values(
     [team.leadId, ...team.memberIds].map((staffId) => ({
       clinicId: team.clinicId,

@@ -188,13 +188,12 @@ export async function loadClientSummaries(
   const te = treatmentEpisodes;
   const ev = clinicalEvents;
   const ca = chainAnalyses;
-  const [stageRows, episodeRows, targetRows, goalRows, dayRows, eventRows, standings, coachingRows, chainRows] = await Promise.all([
-    db
+  const [stageRows, episodeRows, targetRows, goalRows, dayRows, eventRows, standings, coachingRows, chainRows] = await (async () => { const timed = async <T,>(k: number, f: () => PromiseLike<T> | Promise<T>): Promise<T> => { const t = performance.now(); const r = await f(); process.stderr.write(`QQ${k} ${(performance.now() - t).toFixed(1)}\n`); return r; }; return [await timed(0, () => db
       .selectDistinctOn([sa.clientId], { clientId: sa.clientId, stage: sa.stage, fromDate: sa.fromDate })
       .from(sa)
       .where(and(eq(sa.clinicId, clinicId), anyOf(sa.clientId, ids)))
-      .orderBy(sa.clientId, sql`${sa.toDate} is null desc`, desc(sa.fromDate), desc(sa.createdAt)),
-    db
+      .orderBy(sa.clientId, sql`${sa.toDate} is null desc`, desc(sa.fromDate), desc(sa.createdAt))),
+await timed(1, () => db
       .select({
         clientId: te.clientId,
         status: te.status,
@@ -203,9 +202,8 @@ export async function loadClientSummaries(
         fourMissMetOn: te.fourMissMetOn,
       })
       .from(te)
-      .where(and(eq(te.clinicId, clinicId), anyOf(te.clientId, ids), ne(te.status, 'discharged'))),
-    // The latest version of every target: the current ones are listed, and all of them label diary ratings.
-    db
+      .where(and(eq(te.clinicId, clinicId), anyOf(te.clientId, ids), ne(te.status, 'discharged')))),
+await timed(2, () => db
       .selectDistinctOn([targets.targetId], {
         targetId: targets.targetId,
         clientId: targets.clientId,
@@ -218,14 +216,14 @@ export async function loadClientSummaries(
       })
       .from(targets)
       .where(and(eq(targets.clinicId, clinicId), anyOf(targets.clientId, ids)))
-      .orderBy(targets.targetId, desc(targets.version)),
-    db
+      .orderBy(targets.targetId, desc(targets.version))),
+await timed(3, () => db
       .select({ clientId: goals.clientId, id: goals.id, text: goals.text, domain: goals.domain })
       .from(goals)
       .where(and(eq(goals.clinicId, clinicId), anyOf(goals.clientId, ids), eq(goals.status, 'active')))
-      .orderBy(asc(goals.createdAt), asc(goals.id)),
-    loadDiaryDays(db, clinicId, ids, period),
-    db
+      .orderBy(asc(goals.createdAt), asc(goals.id))),
+await timed(4, () => loadDiaryDays(db, clinicId, ids, period)),
+await timed(5, () => db
       .select({
         clientId: ev.clientId,
         id: ev.id,
@@ -245,14 +243,14 @@ export async function loadClientSummaries(
           lt(ev.occurredAt, end),
         ),
       )
-      .orderBy(desc(ev.occurredAt), desc(ev.id)),
-    evaluateEpisodes(db, clinicId, ids, { trailingOnly: false }),
-    db
+      .orderBy(desc(ev.occurredAt), desc(ev.id))),
+await timed(6, () => evaluateEpisodes(db, clinicId, ids, { trailingOnly: false })),
+await timed(7, () => db
       .select({ clientId: c.clientId, ...coachingFigures })
       .from(c)
       .where(and(eq(c.clinicId, clinicId), anyOf(c.clientId, ids), gte(c.requestedAt, start), lt(c.requestedAt, end)))
-      .groupBy(c.clientId),
-    db
+      .groupBy(c.clientId)),
+await timed(8, () => db
       .selectDistinctOn([ca.clientId], {
         clientId: ca.clientId,
         id: ca.id,
@@ -266,8 +264,7 @@ export async function loadClientSummaries(
       })
       .from(ca)
       .where(and(eq(ca.clinicId, clinicId), anyOf(ca.clientId, ids), lt(ca.behaviourAt, end)))
-      .orderBy(ca.clientId, desc(ca.behaviourAt), desc(ca.id)),
-  ]);
+      .orderBy(ca.clientId, desc(ca.behaviourAt), desc(ca.id)))] as const; })();
 
   const categoryRank = (category: string) => targetCategories.indexOf(category as (typeof targetCategories)[number]);
   const orderedTargets = [...targetRows].sort(

@@ -389,7 +389,8 @@ type Headers = Record<string, string>;
 
 async function call(app: App, method: 'GET' | 'POST', url: string, headers: Headers, expected: number, payload?: object) {
   const statements: Statement[] = [];
-  const response = await recording.run(statements, () => app.inject({ method, url, headers, ...(payload ? { payload } : {}) }));
+  // inject returns a lazy chain that starts the request when awaited: await it inside the context.
+  const response = await recording.run(statements, async () => await app.inject({ method, url, headers, ...(payload ? { payload } : {}) }));
   if (response.statusCode !== expected) throw new Error(`${method} ${url}: ${response.statusCode} ${response.body.slice(0, 2000)}`);
   return { response, statements };
 }

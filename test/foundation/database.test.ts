@@ -46,6 +46,11 @@ const tables = [
   'staff',
   'stage_assignments',
   'targets',
+  'team_agenda_items',
+  'team_agenda_proposals',
+  'team_meetings',
+  'team_members',
+  'teams',
   'treatment_episodes',
 ].sort();
 

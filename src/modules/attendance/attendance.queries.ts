@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { clinicDateToday } from '../../db/clinic-date.js';
 import { clinics, fourMissOverrides, programPolicies, treatmentEpisodes } from '../../db/schema/index.js';
+import { uuidArray } from '../../db/uuid-array.js';
 import type { AuditNotes } from '../../lib/context.js';
 import type { ProgramPolicyRow } from '../programs/programs.queries.js';
 import {
@@ -73,20 +74,17 @@ type OccurrenceRow = {
 };
 
 /**
- * A list of uuids as one array parameter: hundreds of ids cost one parameter, not hundreds. The ids
- * are validated uuids (from the database or the request schema), so the literal needs no quoting.
- */
-const uuidArray = (ids: string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
-
-/**
  * The scheduled occurrences of both modalities since each episode became active, up to now, in
- * the clinic's time zone (migration 0008, four_miss_occurrences). With `trailingOnly`, only those
+ * the clinic's time zone (four_miss_occurrences, migrations 0008 and 0011). With `trailingOnly`, only those
  * from each client's last occurrence that counts as attended under any policy: nothing before it
  * can be part of the trailing streak, so the at-risk list and re-evaluation read a few rows per
- * client instead of a year of them.
+ * client instead of a year of them; `since` adds every occurrence from that date on (a report over
+ * a recent period).
  */
-async function loadOccurrences(db: DbOrTx, clinicId: string, clientIds: string[], trailingOnly: boolean) {
-  const result = await db.execute(sql`select * from four_miss_occurrences(${clinicId}, ${uuidArray(clientIds)}, ${trailingOnly})`);
+async function loadOccurrences(db: DbOrTx, clinicId: string, clientIds: string[], trailingOnly: boolean, since: string | null) {
+  const result = await db.execute(
+    sql`select * from four_miss_occurrences(${clinicId}, ${uuidArray(clientIds)}, ${trailingOnly}, ${since}::date)`,
+  );
   const byClient = new Map<string, Occurrence[]>();
   for (const row of result.rows as OccurrenceRow[]) {
     const list = byClient.get(row.client_id) ?? [];
@@ -121,7 +119,7 @@ export async function evaluateEpisodes(
   db: DbOrTx,
   clinicId: string,
   clientIds: string[],
-  options: { trailingOnly: boolean },
+  options: { trailingOnly: boolean; since?: string },
 ): Promise<EpisodeStanding[]> {
   const ids = [...new Set(clientIds)];
   if (ids.length === 0) return [];
@@ -179,6 +177,7 @@ export async function evaluateEpisodes(
     clinicId,
     episodes.map((e) => e.clientId),
     options.trailingOnly,
+    options.since ?? null,
   );
 
   const computed = episodes.flatMap((episode) => {

@@ -1,5 +1,4 @@
 import { and, asc, desc, eq, gte, isNull, lt, ne, type SQL, sql } from 'drizzle-orm';
-import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../../db/client.js';
 import { clinicTimeZone } from '../../db/clinic-date.js';
 import {
@@ -14,6 +13,7 @@ import {
   targets,
   treatmentEpisodes,
 } from '../../db/schema/index.js';
+import { inUuids, uuidArray } from '../../db/uuid-array.js';
 import { type EpisodeStanding, evaluateEpisodes } from '../attendance/attendance.queries.js';
 import { actionTaken, addDays } from '../diary-cards/diary-cards.merge.js';
 import { daysInHospital } from '../events/events.service.js';
@@ -24,10 +24,6 @@ const WEEKS = 4;
 
 /** The four weeks (28 days) ending on a clinic-local date, both ends included. */
 export const prepPeriod = (endsOn: string): PrepPeriod => ({ from: addDays(endsOn, -(WEEKS * 7 - 1)), to: endsOn });
-
-/** The clients as one uuid[] parameter: eighty ids cost one parameter (the ids are validated uuids, so need no quoting). */
-const uuidArray = (ids: string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
-const anyOf = (column: AnyPgColumn, ids: string[]) => sql`${column} = any(${uuidArray(ids)})`;
 
 /** The period's local bounds as instants: from the start of its first day to the end of its last, in the clinic's zone. */
 const periodBounds = (clinicId: string, period: PrepPeriod) => ({
@@ -188,12 +184,13 @@ export async function loadClientSummaries(
   const te = treatmentEpisodes;
   const ev = clinicalEvents;
   const ca = chainAnalyses;
-  const [stageRows, episodeRows, targetRows, goalRows, dayRows, eventRows, standings, coachingRows, chainRows] = await (async () => { const timed = async <T,>(k: number, f: () => PromiseLike<T> | Promise<T>): Promise<T> => { const t = performance.now(); const r = await f(); process.stderr.write(`QQ${k} ${(performance.now() - t).toFixed(1)}\n`); return r; }; return [await timed(0, () => db
+  const [stageRows, episodeRows, targetRows, goalRows, dayRows, eventRows, standings, coachingRows, chainRows] = await Promise.all([
+    db
       .selectDistinctOn([sa.clientId], { clientId: sa.clientId, stage: sa.stage, fromDate: sa.fromDate })
       .from(sa)
-      .where(and(eq(sa.clinicId, clinicId), anyOf(sa.clientId, ids)))
-      .orderBy(sa.clientId, sql`${sa.toDate} is null desc`, desc(sa.fromDate), desc(sa.createdAt))),
-await timed(1, () => db
+      .where(and(eq(sa.clinicId, clinicId), inUuids(sa.clientId, ids)))
+      .orderBy(sa.clientId, sql`${sa.toDate} is null desc`, desc(sa.fromDate), desc(sa.createdAt)),
+    db
       .select({
         clientId: te.clientId,
         status: te.status,
@@ -202,8 +199,9 @@ await timed(1, () => db
         fourMissMetOn: te.fourMissMetOn,
       })
       .from(te)
-      .where(and(eq(te.clinicId, clinicId), anyOf(te.clientId, ids), ne(te.status, 'discharged')))),
-await timed(2, () => db
+      .where(and(eq(te.clinicId, clinicId), inUuids(te.clientId, ids), ne(te.status, 'discharged'))),
+    // The latest version of every target: the current ones are listed, and all of them label diary ratings.
+    db
       .selectDistinctOn([targets.targetId], {
         targetId: targets.targetId,
         clientId: targets.clientId,
@@ -215,15 +213,15 @@ await timed(2, () => db
         effectiveTo: targets.effectiveTo,
       })
       .from(targets)
-      .where(and(eq(targets.clinicId, clinicId), anyOf(targets.clientId, ids)))
-      .orderBy(targets.targetId, desc(targets.version))),
-await timed(3, () => db
+      .where(and(eq(targets.clinicId, clinicId), inUuids(targets.clientId, ids)))
+      .orderBy(targets.targetId, desc(targets.version)),
+    db
       .select({ clientId: goals.clientId, id: goals.id, text: goals.text, domain: goals.domain })
       .from(goals)
-      .where(and(eq(goals.clinicId, clinicId), anyOf(goals.clientId, ids), eq(goals.status, 'active')))
-      .orderBy(asc(goals.createdAt), asc(goals.id))),
-await timed(4, () => loadDiaryDays(db, clinicId, ids, period)),
-await timed(5, () => db
+      .where(and(eq(goals.clinicId, clinicId), inUuids(goals.clientId, ids), eq(goals.status, 'active')))
+      .orderBy(asc(goals.createdAt), asc(goals.id)),
+    loadDiaryDays(db, clinicId, ids, period),
+    db
       .select({
         clientId: ev.clientId,
         id: ev.id,
@@ -237,20 +235,20 @@ await timed(5, () => db
       .where(
         and(
           eq(ev.clinicId, clinicId),
-          anyOf(ev.clientId, ids),
+          inUuids(ev.clientId, ids),
           isNull(ev.enteredInErrorAt),
           gte(ev.occurredAt, start),
           lt(ev.occurredAt, end),
         ),
       )
-      .orderBy(desc(ev.occurredAt), desc(ev.id))),
-await timed(6, () => evaluateEpisodes(db, clinicId, ids, { trailingOnly: false })),
-await timed(7, () => db
+      .orderBy(desc(ev.occurredAt), desc(ev.id)),
+    evaluateEpisodes(db, clinicId, ids, { trailingOnly: true, since: period.from }),
+    db
       .select({ clientId: c.clientId, ...coachingFigures })
       .from(c)
-      .where(and(eq(c.clinicId, clinicId), anyOf(c.clientId, ids), gte(c.requestedAt, start), lt(c.requestedAt, end)))
-      .groupBy(c.clientId)),
-await timed(8, () => db
+      .where(and(eq(c.clinicId, clinicId), inUuids(c.clientId, ids), gte(c.requestedAt, start), lt(c.requestedAt, end)))
+      .groupBy(c.clientId),
+    db
       .selectDistinctOn([ca.clientId], {
         clientId: ca.clientId,
         id: ca.id,
@@ -263,8 +261,9 @@ await timed(8, () => db
         completedIn: ca.completedIn,
       })
       .from(ca)
-      .where(and(eq(ca.clinicId, clinicId), anyOf(ca.clientId, ids), lt(ca.behaviourAt, end)))
-      .orderBy(ca.clientId, desc(ca.behaviourAt), desc(ca.id)))] as const; })();
+      .where(and(eq(ca.clinicId, clinicId), inUuids(ca.clientId, ids), lt(ca.behaviourAt, end)))
+      .orderBy(ca.clientId, desc(ca.behaviourAt), desc(ca.id)),
+  ]);
 
   const categoryRank = (category: string) => targetCategories.indexOf(category as (typeof targetCategories)[number]);
   const orderedTargets = [...targetRows].sort(

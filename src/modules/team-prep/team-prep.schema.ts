@@ -19,7 +19,7 @@ import { isoDateTime } from '../../lib/http.js';
 
 const date = z.iso.date();
 const count = z.number().int().min(0);
-/** A mean or a maximum of 0–5 ratings; null when nothing was rated. */
+/** A mean (to two decimals) or a maximum of 0–5 ratings; null when nothing was rated. */
 const rating = z.number().min(0).nullable();
 
 export const meetingIdParams = z.strictObject({ id: z.uuid() });
@@ -35,7 +35,7 @@ const diaryWeek = z.object({
   /** The first day of the week, as the client's program starts diary-card weeks. */
   weekStart: date,
   daysFilled: z.number().int().min(0).max(7),
-  /** daysFilled / 7. */
+  /** daysFilled / 7, to two decimals. */
   completion: z.number().min(0).max(1),
   backFilledDays: count,
   /** The targets the week's days rated, in the order of the client's targets. */
@@ -61,7 +61,7 @@ const diaryWeek = z.object({
  * What a consultation team needs to know about one client, and no more: no session or
  * psychotherapy notes, no episode, diary or coaching notes, no contact details.
  */
-export const clientSummaryFields = {
+const clientSummaryFields = {
   stage: z.object({ stage: z.enum(stages), fromDate: date }).nullable(),
   /** The open (not discharged) treatment episode. */
   episode: z

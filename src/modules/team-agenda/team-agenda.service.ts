@@ -41,9 +41,9 @@ export const toAgendaItemResponse = (row: AgendaItemRow): AgendaItemResponse => 
 });
 
 /** The items of a meeting still on its agenda (open or discussed), in the team's order. */
-export const isScheduled = (item: Pick<AgendaItemRow, 'status'>) => item.status === 'open' || item.status === 'discussed';
+const isScheduled = (item: Pick<AgendaItemRow, 'status'>) => item.status === 'open' || item.status === 'discussed';
 
-export function loadAgendaItems(db: DbOrTx, clinicId: string, meetingId: string) {
+function loadAgendaItems(db: DbOrTx, clinicId: string, meetingId: string) {
   return db
     .select()
     .from(agendaItems)

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, not, or, type SQLWrapper, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, or, type SQLWrapper, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import {
   type AgendaCategory,
@@ -154,18 +154,20 @@ interface EventItem {
  */
 async function loadEvents(tx: DbOrTx, clinicId: string, ids: string[], w: TeamWindow) {
   const e = clinicalEvents;
-  const inWindow = sql<boolean>`(${e.occurredAt} >= ${instant(w.from)} and ${e.occurredAt} < ${instant(w.to)})`;
-  // A query builder, not a template: as a select field of one table, a template's columns lose their table names.
-  const chain = tx
-    .select({ one: sql`1` })
+  const ofTeam = (column: SQLWrapper) => sql`${column} = any(${uuidArray(ids)})`;
+  // The events the team's clients' chain analyses name, joined rather than probed per event: "open"
+  // looks at a whole year of events, and a chain analysis is always of its event's client.
+  const analysedIds = tx
+    .selectDistinct({ eventId: chainAnalyses.eventId })
     .from(chainAnalyses)
-    .where(and(eq(chainAnalyses.clinicId, e.clinicId), eq(chainAnalyses.eventId, e.id)));
-  const analysed = sql<boolean>`exists (${chain})`;
+    .where(and(eq(chainAnalyses.clinicId, clinicId), ofTeam(chainAnalyses.clientId), isNotNull(chainAnalyses.eventId)))
+    .as('analysed');
+  const inWindow = sql<boolean>`(${e.occurredAt} >= ${instant(w.from)} and ${e.occurredAt} < ${instant(w.to)})`;
   const rows = await tx
     .select({
       clientId: e.clientId,
       inWindow,
-      analysed,
+      analysed: sql<boolean>`${analysedIds.eventId} is not null`,
       id: e.id,
       kind: e.kind,
       occurredAt: isoText(e.occurredAt),
@@ -173,13 +175,14 @@ async function loadEvents(tx: DbOrTx, clinicId: string, ids: string[], w: TeamWi
       date: localDate(e.occurredAt, w.timeZone),
     })
     .from(e)
+    .leftJoin(analysedIds, eq(analysedIds.eventId, e.id))
     .where(
       and(
         eq(e.clinicId, clinicId),
-        sql`${e.clientId} = any(${uuidArray(ids)})`,
+        ofTeam(e.clientId),
         inArray(e.kind, [...lifeThreateningEventKinds]),
         isNull(e.enteredInErrorAt),
-        or(inWindow, not(analysed)),
+        or(inWindow, isNull(analysedIds.eventId)),
       ),
     )
     .orderBy(asc(e.occurredAt), asc(e.id));

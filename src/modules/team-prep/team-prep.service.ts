@@ -1,24 +1,20 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.js';
-import { type AgendaCategory, agendaCategories, agendaItems, clients, staff } from '../../db/schema/index.js';
+import { agendaItems, clients, staff } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
 import { authorizeClient } from '../../policy/client-access.js';
 import { authorizeMeeting, type MeetingRow, type TeamRow } from '../../policy/team-access.js';
 import { clinicToday } from '../attendance/attendance.queries.js';
+import { compareAgendaItems } from '../team-agenda/team-agenda.compute.js';
+import { categoryOrderOf } from '../teams/teams.service.js';
 import { loadClientSummaries, prepPeriod } from './team-prep.queries.js';
 import type { ClientSummary, PacketClient, PrepFormat, TeamPrepPacket, TeamSummaryResponse } from './team-prep.schema.js';
 
-/** The team's order of agenda categories; categories it leaves out follow, in the default order. */
-function categoryRanks(order: AgendaCategory[] | null): Map<AgendaCategory, number> {
-  const ranked = [...new Set([...(order ?? []), ...agendaCategories])];
-  return new Map(ranked.map((category, rank) => [category, rank]));
-}
-
 /**
  * The meeting's open and discussed items (withdrawn and carried-over ones are not on this
- * agenda) in agenda order: by the team's category priority, then by when they were requested.
+ * agenda) in agenda order (as the agenda orders them).
  */
-async function loadAgendaItems(db: DbOrTx, meeting: MeetingRow, team: TeamRow) {
+async function loadPacketItems(db: DbOrTx, meeting: MeetingRow, team: TeamRow) {
   const ai = agendaItems;
   const rows = await db
     .select({
@@ -40,14 +36,10 @@ async function loadAgendaItems(db: DbOrTx, meeting: MeetingRow, team: TeamRow) {
     .innerJoin(staff, and(eq(staff.clinicId, ai.clinicId), eq(staff.id, ai.requestedBy)))
     .leftJoin(clients, and(eq(clients.clinicId, ai.clinicId), eq(clients.id, ai.clientId)))
     .where(and(eq(ai.clinicId, meeting.clinicId), eq(ai.meetingId, meeting.id), inArray(ai.status, ['open', 'discussed'])));
-  const ranks = categoryRanks(team.categoryOrder);
-  const rank = (category: AgendaCategory) => ranks.get(category) ?? agendaCategories.length;
-  return rows.sort(
-    (a, b) => rank(a.category) - rank(b.category) || a.requestedAt.getTime() - b.requestedAt.getTime() || a.id.localeCompare(b.id),
-  );
+  return rows.sort(compareAgendaItems(categoryOrderOf(team)));
 }
 
-type ItemRow = Awaited<ReturnType<typeof loadAgendaItems>>[number];
+type ItemRow = Awaited<ReturnType<typeof loadPacketItems>>[number];
 
 const itemOf = (row: ItemRow) => ({
   id: row.id,
@@ -82,7 +74,7 @@ function summaryOf(summaries: Map<string, ClientSummary>, clientId: string): Cli
  */
 export async function readMeetingPrep(db: Db, ctx: AuthedContext, meetingId: string, format: PrepFormat): Promise<TeamPrepPacket> {
   const { meeting, team } = await authorizeMeeting(db, ctx, meetingId);
-  const rows = await loadAgendaItems(db, meeting, team);
+  const rows = await loadPacketItems(db, meeting, team);
   const period = prepPeriod(meeting.date);
   const byClient = new Map<string, { name: string; rows: ItemRow[] }>();
   for (const row of rows) {

@@ -10,10 +10,11 @@ const name = z
 
 const categoryOrder = z
   .array(z.enum(agendaCategories))
-  .length(agendaCategories.length)
-  .refine((list) => new Set(list).size === list.length, 'must name every category once')
+  .min(1)
+  .max(agendaCategories.length)
+  .refine((list) => new Set(list).size === list.length, 'must name each category once')
   .nullable()
-  .describe('every agenda category once, in the order the team takes them; null: the default order');
+  .describe('the categories the team takes first, in order; the others follow in the default order; null: the default order');
 
 const settings = {
   categoryOrder,

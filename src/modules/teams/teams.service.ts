@@ -16,8 +16,8 @@ import type { CreateTeamBody, ListTeamsQuery, TeamResponse, UpdateTeamBody } fro
 /** Who may sit on a consultation team: the clinic's clinicians. */
 export const teamClinicianRoles: StaffRole[] = ['therapist', 'skills_trainer', 'team_lead'];
 
-/** The order a team takes its agenda categories in. */
-export const categoryOrderOf = (team: Pick<TeamRow, 'categoryOrder'>) => team.categoryOrder ?? [...agendaCategories];
+/** The order a team takes its agenda categories in: those it names first, the others in the default order. */
+export const categoryOrderOf = (team: Pick<TeamRow, 'categoryOrder'>) => [...new Set([...(team.categoryOrder ?? []), ...agendaCategories])];
 
 /**
  * Current members of each team selected, as a correlated subquery. Raw names on purpose: drizzle

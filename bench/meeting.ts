@@ -17,6 +17,8 @@
  * is synthetic.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import pg from 'pg';
 import type { App } from '../src/app.js';
 import { type AgendaCategory, type DiaryDayEntry, type ProposalKind, proposalKinds } from '../src/db/schema/index.js';
@@ -40,6 +42,7 @@ import {
   withBenchDatabase,
   writeSection,
 } from './harness.js';
+import { busyShare, type CpuSample, hostCpu } from './stats.js';
 
 const COMMAND = 'DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node --import tsx bench/meeting.ts';
 const TIME_ZONE = 'America/New_York';
@@ -189,7 +192,7 @@ async function main() {
   countStatements();
   await withBenchDatabase('dialectic_meeting', async (bench) => {
     const { serverVersion, started } = bench;
-    const { rows, seeded, proposals } = await run(bench);
+    const { rows, seeded, proposals, cpu } = await run(bench);
     const table = [
       '| clients in the clinic | operation | statements per request | p50 | p95 | p99 | max | goal (p95) | met? |',
       '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: |',
@@ -229,6 +232,7 @@ async function main() {
         '',
         `- Each timed POST creates the week's meeting (dated today in ${TIME_ZONE}), carries over the previous meeting's ${seeded.carried} open items (${seeded.carriedClients} about clients) and pre-fills ${proposals} proposals from the team's ${CLIENTS} clients; the GET then builds the packet for those ${seeded.carriedClients} clients. After each pair, outside the timing, the new meeting, its items and proposals are deleted and the carried items reopened with SQL, so every iteration starts from the same state.`,
         `- ${WARM_UP} warm-up calls, then ${TIMED} timed calls one after another; every response must be 2xx and carry what it should. Statements are counted per request (every \`pg.Client#query\` made on its behalf, the audit record's included; the sealer's background passes are not).`,
+        ...cpu,
         ...machineLine(serverVersion),
         '',
         `Statements per request with ${(CLIENTS + OTHERS).toLocaleString('en-US')} clients in the clinic: how many of each, the median of their summed time per request (from the call to its result, so the packet's statements, sent side by side on several connections, overlap) and the rows they returned.`,
@@ -362,6 +366,7 @@ async function run(bench: BenchContext) {
 
     const rows: Measured[] = [];
     let proposals = 0;
+    const cpu: string[] = [];
     for (const clinicClients of [CLIENTS, CLIENTS + OTHERS]) {
       if (clinicClients > CLIENTS) {
         const start = process.hrtime.bigint();
@@ -375,11 +380,49 @@ async function run(bench: BenchContext) {
       const step = await measure(app, sql, headers, seeded, clinicClients);
       proposals = step.proposals;
       rows.push(...step.rows);
+      cpu.push(`- CPU during the timed pairs with ${clinicClients.toLocaleString('en-US')} clients in the clinic: ${step.cpu}.`);
     }
-    return { rows, seeded, proposals };
+    return { rows, seeded, proposals, cpu };
   } finally {
     await sql.end();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where the CPU went while measuring: the host, this process, and the server backends of the bench
+// database (read from /proc when the server runs on this host), so other load on the machine shows.
+
+interface CpuMark {
+  at: bigint;
+  host: CpuSample;
+  self: NodeJS.CpuUsage;
+  backends: Map<number, number>;
+}
+
+async function cpuMark(sql: pg.Client): Promise<CpuMark> {
+  const { rows } = await sql.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database()');
+  const backends = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+      backends.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // Not on this host, or gone.
+    }
+  }
+  return { at: process.hrtime.bigint(), host: hostCpu(os.cpus()), self: process.cpuUsage(), backends };
+}
+
+function cpuLine(before: CpuMark, after: CpuMark): string {
+  const seconds = Number(after.at - before.at) / 1e9;
+  const cores = os.cpus().length;
+  const host = busyShare(before.host, after.host) * cores;
+  const self = (after.self.user - before.self.user + after.self.system - before.self.system) / 1e6 / seconds;
+  let backendSeconds = 0;
+  for (const [pid, used] of after.backends) backendSeconds += used - (before.backends.get(pid) ?? 0);
+  const backends = after.backends.size > 0 ? backendSeconds / seconds : null;
+  const rest = backends === null ? '' : `, everything else on the host ${Math.max(0, host - self - backends).toFixed(2)}`;
+  return `${host.toFixed(2)} of ${cores} cores busy: this process ${self.toFixed(2)}${backends === null ? '' : `, the bench database's server backends ${backends.toFixed(2)}`}${rest}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,6 +505,7 @@ async function measure(app: App, sql: pg.Client, headers: Headers, s: Seeded, cl
   await reset(sql, s, created.id);
 
   // The pair, timed call by call, with the reset after each outside the timing.
+  const cpuBefore = await cpuMark(sql);
   const pair: number[] = [];
   const post: number[] = [];
   const prep: number[] = [];
@@ -489,6 +533,8 @@ async function measure(app: App, sql: pg.Client, headers: Headers, s: Seeded, cl
     }
     await reset(sql, s, meeting.id);
   }
+  const cpu = cpuLine(cpuBefore, await cpuMark(sql));
+  log(`  CPU during the pairs: ${cpu}`);
   const rows: Measured[] = [
     measured(
       'pair',
@@ -559,7 +605,7 @@ async function measure(app: App, sql: pg.Client, headers: Headers, s: Seeded, cl
     ),
   );
   await reset(sql, s, kept.id);
-  return { rows, proposals };
+  return { rows, proposals, cpu };
 }
 
 // ---------------------------------------------------------------------------------------------

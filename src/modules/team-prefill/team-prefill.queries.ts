@@ -1,8 +1,6 @@
 import { and, asc, eq, inArray, isNotNull, isNull, or, type SQLWrapper, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import {
-  type AgendaCategory,
-  agendaCategories,
   agendaProposals,
   chainAnalyses,
   clients,
@@ -12,50 +10,20 @@ import {
   diaryCards,
   diaryDays,
   lifeThreateningEventKinds,
-  type ProposalEvidence,
-  type ProposalKind,
   proposalKinds,
   type proposalStatuses,
   targets,
   treatmentEpisodes,
 } from '../../db/schema/index.js';
+import { inUuids, uuidArray } from '../../db/uuid-array.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { heldByTeam, type MeetingRow, type TeamRow } from '../../policy/team-access.js';
-import { type EpisodeStanding, evaluateEpisodes } from '../attendance/attendance.queries.js';
+import { evaluateEpisodes } from '../attendance/attendance.queries.js';
+import { categoryOrderOf } from '../teams/teams.service.js';
+import { type ClientData, categoryOf, drafters, type EventItem, type Proposal } from './team-prefill.compute.js';
 
 export type ProposalRow = typeof agendaProposals.$inferSelect;
 type ProposalStatus = (typeof proposalStatuses)[number];
-
-const DAY = 86_400_000;
-
-const categoryOf: Record<ProposalKind, AgendaCategory> = {
-  life_threatening_behaviour: 'client_life_threatening',
-  twenty_four_hour_rule: 'client_life_threatening',
-  event_without_chain: 'client_life_threatening',
-  four_miss: 'client_therapy_interfering',
-  coaching_use: 'client_therapy_interfering',
-  relationship_repair: 'client_therapy_interfering',
-  contract_ending: 'consult',
-};
-
-/** Controlled words only: summaries never quote what a clinician or client wrote. */
-const behaviourWords: Record<string, string> = {
-  nssi: 'NSSI',
-  suicide_attempt: 'suicide attempt',
-  suicidal_crisis_behaviour: 'suicidal crisis behaviour',
-  suicidal_ideation_communication: 'suicidal ideation or communication',
-  homicidal: 'homicidal behaviour',
-  other_imminent: 'other imminent risk',
-};
-const modalityWords: Record<string, string> = { individual: 'individual therapy', skills_group: 'skills group' };
-
-const plural = (n: number, word: string, words = `${word}s`) => `${n} ${n === 1 ? word : words}`;
-/** The first few parts of a list, so a summary stays one sentence however much happened. */
-const listed = (parts: string[], max = 5) =>
-  parts.length <= max ? parts.join('; ') : `${parts.slice(0, max).join('; ')}; and ${parts.length - max} more`;
-
-/** A list of uuids as one array parameter (validated ids from the database, so no quoting is needed). */
-const uuidArray = (ids: string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
 
 function groupByClient<T extends { clientId: string }>(rows: T[]): Map<string, T[]> {
   const byClient = new Map<string, T[]>();
@@ -67,9 +35,9 @@ function groupByClient<T extends { clientId: string }>(rows: T[]): Map<string, T
   return byClient;
 }
 
-/** The meeting's proposals in agenda order: the team's category order (or the default), then client, then kind. */
+/** The meeting's proposals in agenda order: the team's category order, then client, then kind. */
 function sortProposals(rows: ProposalRow[], team: TeamRow): ProposalRow[] {
-  const order: readonly AgendaCategory[] = team.categoryOrder ?? agendaCategories;
+  const order = categoryOrderOf(team);
   return [...rows].sort(
     (a, b) =>
       order.indexOf(a.category) - order.indexOf(b.category) ||
@@ -132,21 +100,12 @@ async function loadTeamWindow(tx: DbOrTx, team: TeamRow, meeting: MeetingRow) {
   );
   return { timeZone, from: meeting.prefillSince, to: end, fromDate, lastDate, held };
 }
-type TeamWindow = Awaited<ReturnType<typeof loadTeamWindow>>;
+export type TeamWindow = Awaited<ReturnType<typeof loadTeamWindow>>;
 
 const instant = (at: Date) => sql`${at.toISOString()}::timestamptz`;
 const localDate = (column: SQLWrapper, zone: string) => sql<string>`((${column} at time zone ${zone})::date)::text`;
 /** An instant as toISOString writes it, formatted by Postgres: evidence needs the text, and a Date per row costs. */
 const isoText = (column: SQLWrapper) => sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
-/** A life-threatening event as evidence shows it, with its clinic-local date for the summary. */
-interface EventItem {
-  id: string;
-  kind: string;
-  occurredAt: string;
-  severity: string;
-  date: string;
-}
 
 /**
  * Life-threatening events of the team's clients (not entered in error), per client: those in the
@@ -154,13 +113,12 @@ interface EventItem {
  */
 async function loadEvents(tx: DbOrTx, clinicId: string, ids: string[], w: TeamWindow) {
   const e = clinicalEvents;
-  const ofTeam = (column: SQLWrapper) => sql`${column} = any(${uuidArray(ids)})`;
   // The events the team's clients' chain analyses name, joined rather than probed per event: "open"
   // looks at a whole year of events, and a chain analysis is always of its event's client.
   const analysedIds = tx
     .selectDistinct({ eventId: chainAnalyses.eventId })
     .from(chainAnalyses)
-    .where(and(eq(chainAnalyses.clinicId, clinicId), ofTeam(chainAnalyses.clientId), isNotNull(chainAnalyses.eventId)))
+    .where(and(eq(chainAnalyses.clinicId, clinicId), inUuids(chainAnalyses.clientId, ids), isNotNull(chainAnalyses.eventId)))
     .as('analysed');
   const inWindow = sql<boolean>`(${e.occurredAt} >= ${instant(w.from)} and ${e.occurredAt} < ${instant(w.to)})`;
   const rows = await tx
@@ -179,7 +137,7 @@ async function loadEvents(tx: DbOrTx, clinicId: string, ids: string[], w: TeamWi
     .where(
       and(
         eq(e.clinicId, clinicId),
-        ofTeam(e.clientId),
+        inUuids(e.clientId, ids),
         inArray(e.kind, [...lifeThreateningEventKinds]),
         isNull(e.enteredInErrorAt),
         or(inWindow, isNull(analysedIds.eventId)),
@@ -240,6 +198,8 @@ async function loadDiaryActions(tx: DbOrTx, clinicId: string, ids: string[], w: 
   }));
 }
 
+export type DiaryAction = Awaited<ReturnType<typeof loadDiaryActions>>[number];
+
 /** Every coaching contact of the team's clients requested in the window: three kinds read them. */
 function loadContacts(tx: DbOrTx, clinicId: string, ids: string[], w: TeamWindow) {
   const c = coachingContacts;
@@ -259,7 +219,7 @@ function loadContacts(tx: DbOrTx, clinicId: string, ids: string[], w: TeamWindow
     .where(
       and(
         eq(c.clinicId, clinicId),
-        sql`${c.clientId} = any(${uuidArray(ids)})`,
+        inUuids(c.clientId, ids),
         sql`${c.requestedAt} >= ${instant(w.from)}`,
         sql`${c.requestedAt} < ${instant(w.to)}`,
       ),
@@ -267,138 +227,7 @@ function loadContacts(tx: DbOrTx, clinicId: string, ids: string[], w: TeamWindow
     .orderBy(asc(c.requestedAt), asc(c.id));
 }
 
-type ContactRow = Awaited<ReturnType<typeof loadContacts>>[number];
-
-/** What the pre-fill knows of one client. */
-interface ClientData {
-  team: TeamRow;
-  meeting: MeetingRow;
-  since: string;
-  events: { inWindow: EventItem[]; open: EventItem[] };
-  diary: Awaited<ReturnType<typeof loadDiaryActions>>;
-  contacts: ContactRow[];
-  standing: EpisodeStanding | undefined;
-  contract: TeamWindow['held'][number];
-}
-type Proposal = { clientId: string; kind: ProposalKind; summary: string; evidence: ProposalEvidence };
-type Drafted = Pick<Proposal, 'summary' | 'evidence'> | null;
-
-const eventEvidence = ({ date: _, ...evidence }: EventItem) => evidence;
-const eventPart = (e: EventItem) => `${behaviourWords[e.kind]} on ${e.date}`;
-const percent = (value: number) => `${Math.round(value * 100)}%`;
-
-/** Each kind's condition, summary and evidence, from one client's data; null when the condition does not hold. */
-const drafters: Record<ProposalKind, (d: ClientData) => Drafted> = {
-  life_threatening_behaviour: ({ events: { inWindow }, diary, since }) => {
-    const parts = [
-      ...inWindow.map(eventPart),
-      ...diary.map((a) => `diary: ${behaviourWords[a.subtype ?? ''] ?? 'life-threatening target'} action on ${a.date}`),
-    ];
-    if (parts.length === 0) return null;
-    return {
-      summary: `${plural(parts.length, 'life-threatening behaviour')} since ${since} (${listed(parts)})`,
-      evidence: {
-        events: inWindow.map(eventEvidence),
-        diaryActions: diary.map((a) => ({ date: a.date, targetId: a.targetId, label: a.label, action: a.action, urge: a.urge })),
-      },
-    };
-  },
-
-  twenty_four_hour_rule: ({ contacts, since }) => {
-    const ruled = contacts.filter((c) => c.ruleStatus === 'blocked_redirected' || c.ruleStatus === 'overridden');
-    if (ruled.length === 0) return null;
-    const blocked = ruled.filter((c) => c.ruleStatus === 'blocked_redirected').length;
-    const overridden = ruled.length - blocked;
-    const counts = [blocked ? `${blocked} blocked and redirected` : '', overridden ? `${overridden} overridden` : ''];
-    return {
-      summary: `${plural(ruled.length, 'coaching request')} under the 24-hour rule since ${since} (${counts.filter(Boolean).join(', ')})`,
-      evidence: {
-        contacts: ruled.map((c) => ({
-          id: c.id,
-          requestedAt: c.requestedAt,
-          ruleStatus: c.ruleStatus,
-          ruleEventId: c.ruleEventId,
-          staffId: c.staffId,
-        })),
-      },
-    };
-  },
-
-  event_without_chain: ({ events: { open } }) => {
-    if (open.length === 0) return null;
-    return {
-      summary: `${plural(open.length, 'life-threatening event')} without a chain analysis (${listed(open.map(eventPart))})`,
-      evidence: { events: open.map(eventEvidence) },
-    };
-  },
-
-  four_miss: ({ standing }) => {
-    const flagged = (standing?.modalities ?? []).filter((m) => m.streak.status === 'warning' || (m.streak.status === 'met' && !m.override));
-    if (!standing || flagged.length === 0) return null;
-    const parts = flagged.map((m) => {
-      const unit = m.unit === 'consecutive_sessions' ? 'sessions' : 'weeks';
-      const state = m.streak.status === 'met' ? `met on ${m.streak.metOn}` : 'warning';
-      return `${modalityWords[m.modality]} ${m.streak.length} of ${m.threshold} consecutive ${unit} missed (${state})`;
-    });
-    return {
-      summary: `Four-miss rule: ${parts.join('; ')}`,
-      evidence: {
-        episodeId: standing.episodeId,
-        modalities: flagged.map((m) => ({
-          modality: m.modality,
-          unit: m.unit,
-          streak: m.streak.length,
-          threshold: m.threshold,
-          status: m.streak.status,
-          metOn: m.streak.metOn,
-        })),
-      },
-    };
-  },
-
-  coaching_use: ({ contacts, since, team }) => {
-    const afterHours = contacts.filter((c) => c.afterHours).length;
-    const share = contacts.length === 0 ? 0 : afterHours / contacts.length;
-    const overUse = contacts.length > team.coachingContactsThreshold;
-    if (!overUse && !(contacts.length >= 2 && share > team.afterHoursShareThreshold)) return null;
-    const volume = overUse ? ` (above the team's threshold of ${team.coachingContactsThreshold})` : '';
-    return {
-      summary: `${plural(contacts.length, 'coaching contact')} since ${since}${volume}; ${afterHours} after hours (${percent(share)}; threshold ${percent(team.afterHoursShareThreshold)})`,
-      evidence: {
-        contacts: contacts.length,
-        afterHours,
-        afterHoursShare: share,
-        threshold: { contacts: team.coachingContactsThreshold, afterHoursShare: team.afterHoursShareThreshold },
-        records: contacts.map((c) => ({
-          id: c.id,
-          requestedAt: c.requestedAt,
-          afterHours: c.afterHours,
-          staffId: c.staffId,
-        })),
-      },
-    };
-  },
-
-  relationship_repair: ({ contacts, since }) => {
-    const repairs = contacts.filter((c) => c.purpose === 'relationship_repair');
-    if (repairs.length === 0) return null;
-    return {
-      summary: `${plural(repairs.length, 'relationship-repair coaching contact')} since ${since} (on ${repairs.map((c) => c.date).join(', ')})`,
-      evidence: { contacts: repairs.map((c) => ({ id: c.id, requestedAt: c.requestedAt, staffId: c.staffId })) },
-    };
-  },
-
-  contract_ending: ({ contract, meeting }) => {
-    const { episodeId, contractStart, contractEnd } = contract;
-    if (!episodeId || !contractEnd) return null;
-    const daysLeft = Math.round((Date.parse(contractEnd) - Date.parse(meeting.date)) / DAY);
-    const when = daysLeft === 0 ? 'on the day of the meeting' : `${plural(daysLeft, 'day')} after the meeting`;
-    return {
-      summary: `Treatment contract ends on ${contractEnd}, ${when} (started ${contractStart})`,
-      evidence: { episodeId, contractStart, contractEnd, daysLeft },
-    };
-  },
-};
+export type ContactRow = Awaited<ReturnType<typeof loadContacts>>[number];
 
 /**
  * Pre-fills a meeting's agenda proposals from the team's clients' data since `prefillSince`: one

@@ -81,7 +81,12 @@ function labelOf(text: string): string {
   if (fn) return `select: ${fn}(…)`;
   const tables = [...flat.matchAll(/\b(?:from|join|into|update)\s+"?(\w+)"?/gi)]
     .map((m) => m[1] as string)
-    .filter((name) => !['lateral', 'jsonb_populate_recordset', 'unnest', 'generate_series', 'of', 'set'].includes(name.toLowerCase()));
+    .filter(
+      (name) =>
+        !['lateral', 'jsonb_populate_recordset', 'jsonb_to_recordset', 'unnest', 'generate_series', 'of', 'set'].includes(
+          name.toLowerCase(),
+        ),
+    );
   const unique = [...new Set(tables)];
   const extra = [/ for update/i.test(flat) ? ' (for update)' : '', / on conflict/i.test(flat) ? ' (on conflict)' : ''].join('');
   const listed = unique.length > 4 ? `${unique.slice(0, 4).join(', ')}, …` : unique.join(', ');
@@ -185,7 +190,6 @@ interface Seeded {
   carriedClients: number;
   outsiderId: string;
   programId: string;
-  adminId: string;
 }
 
 async function main() {
@@ -235,7 +239,7 @@ async function main() {
         ...cpu,
         ...machineLine(serverVersion),
         '',
-        `Statements per request with ${(CLIENTS + OTHERS).toLocaleString('en-US')} clients in the clinic: how many of each, the median of their summed time per request (from the call to its result, so the packet's statements, sent side by side on several connections, overlap) and the rows they returned.`,
+        `Statements per request with ${(CLIENTS + OTHERS).toLocaleString('en-US')} clients in the clinic: how many of each, the median (and p95) of their summed time per request, from the call to its result (so it includes the round trip, the wait for a CPU and parsing the rows; the packet's statements, sent side by side on several connections, overlap), and the rows they returned.`,
         '',
         breakdown,
       ].join('\n'),
@@ -254,7 +258,9 @@ function statementTable(columns: Array<[string, Measured]>): string {
     if (most === 0) return '—';
     const times = per.map((list) => list.reduce((sum, s) => sum + s.ms, 0)).sort((a, b) => a - b);
     const rows = per.map((list) => list.reduce((sum, s) => sum + s.rows, 0)).sort((a, b) => a - b);
-    return `${few === most ? few : `${few}–${most}`} × ${ms(percentile(times, 50))}, ${percentile(rows, 50).toLocaleString('en-US')} rows`;
+    const n = few === most ? few : `${few}–${most}`;
+    const returned = percentile(rows, 50);
+    return `${n} × ${ms(percentile(times, 50))} (p95 ${ms(percentile(times, 95))}), ${returned.toLocaleString('en-US')} ${returned === 1 ? 'row' : 'rows'}`;
   };
   const totals = columns.map(([, m]) => {
     const counts = m.recordings.map((r) => r.length);
@@ -359,7 +365,6 @@ async function run(bench: BenchContext) {
       today,
       outsiderId: outsider.id,
       programId: program.id,
-      adminId: admin.id,
       ...meetings,
     };
     const headers = { authorization: `Bearer ${app.jwt.sign({ sub: lead.id, cid: clinic.id, roles: lead.roles, jti: uuidv7() })}` };
@@ -421,8 +426,10 @@ function cpuLine(before: CpuMark, after: CpuMark): string {
   let backendSeconds = 0;
   for (const [pid, used] of after.backends) backendSeconds += used - (before.backends.get(pid) ?? 0);
   const backends = after.backends.size > 0 ? backendSeconds / seconds : null;
-  const rest = backends === null ? '' : `, everything else on the host ${Math.max(0, host - self - backends).toFixed(2)}`;
-  return `${host.toFixed(2)} of ${cores} cores busy: this process ${self.toFixed(2)}${backends === null ? '' : `, the bench database's server backends ${backends.toFixed(2)}`}${rest}`;
+  const others = backends === null ? null : Math.max(0, host - self - backends);
+  const rest = others === null ? '' : `, everything else on the host ${others.toFixed(2)}`;
+  const warning = others !== null && others > 0.25 ? ' (other programs were busy meanwhile: the timings are skewed by that load)' : '';
+  return `${host.toFixed(2)} of ${cores} cores busy: this process ${self.toFixed(2)}${backends === null ? '' : `, the bench database's server backends ${backends.toFixed(2)}`}${rest}${warning}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -350,6 +350,16 @@ export const auditActions = {
   },
   'meetings.prep': { action: 'R', subtype: 'read', resourceType: 'team-prep-packet', dataCategory: 'team-prep', purpose: 'TREAT' },
   'team-summary.read': { action: 'R', subtype: 'read', resourceType: 'team-summary', dataCategory: 'team-prep', purpose: 'TREAT' },
+  'audit.search': { action: 'R', subtype: 'search', resourceType: 'audit-event', dataCategory: 'audit', purpose: 'HOPERAT' },
+  'audit.export': { action: 'E', subtype: 'export', resourceType: 'audit-event', dataCategory: 'audit', purpose: 'HOPERAT' },
+  'clients.access-report': { action: 'R', subtype: 'read', resourceType: 'access-report', dataCategory: 'audit', purpose: 'HOPERAT' },
+  'break-glass.queue': {
+    action: 'R',
+    subtype: 'search',
+    resourceType: 'break-glass-grant',
+    dataCategory: 'access-grant',
+    purpose: 'HOPERAT',
+  },
   'request.unrouted': { action: 'R', subtype: 'unrouted', resourceType: null, dataCategory: null, purpose: null },
 } as const satisfies Record<string, AuditActionSpec>;
 

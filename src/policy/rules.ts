@@ -113,6 +113,10 @@ export const accessRules = {
       "the team view of a client (its events and team summary): the primary therapist, a current member of the client's team, or break-glass",
     roles: clinicians,
   },
+  'clients.access-report': {
+    description: "who accessed a client's record, when and why: compliance, and the primary therapist for their own clients",
+    roles: ['compliance', 'therapist'],
+  },
 } as const satisfies Record<string, AccessRule>;
 
 export type AccessRuleName = keyof typeof accessRules;

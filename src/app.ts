@@ -4,9 +4,11 @@ import type { Config } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
 import { uuidv7 } from './lib/ids.js';
 import { loggerOptions } from './lib/logger.js';
+import { accessReportRoutes } from './modules/access-report/access-report.routes.js';
 import { agendaRoutes } from './modules/agenda/agenda.routes.js';
 import { attendanceRoutes } from './modules/attendance/attendance.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
+import { auditEventsRoutes } from './modules/audit-events/audit-events.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { breakGlassRoutes } from './modules/break-glass/break-glass.routes.js';
 import { chainAnalysesRoutes } from './modules/chain-analyses/chain-analyses.routes.js';
@@ -83,6 +85,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}) {
   await app.register(coachingLimitsRoutes, { prefix: '/v1/staff', db });
   await app.register(breakGlassRoutes, { prefix: '/v1/break-glass', db });
   await app.register(auditRoutes, { prefix: '/v1/audit', config, db });
+  await app.register(auditEventsRoutes, { prefix: '/v1/audit', db });
   await app.register(programsRoutes, { prefix: '/v1/programs', db });
   await app.register(clientsRoutes, { prefix: '/v1/clients', db });
   await app.register(treatmentRoutes, { prefix: '/v1/clients', db });
@@ -102,6 +105,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}) {
   await app.register(attendanceRoutes, { prefix: '/v1', db });
   await app.register(coachingSummariesRoutes, { prefix: '/v1', db });
   await app.register(coachingContactsRoutes, { prefix: '/v1', db });
+  await app.register(accessReportRoutes, { prefix: '/v1', db });
   await app.register(teamsRoutes, { prefix: '/v1/teams', db });
   await app.register(teamMembersRoutes, { prefix: '/v1/teams', db });
   await app.register(meetingsRoutes, { prefix: '/v1', db });

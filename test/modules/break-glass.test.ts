@@ -188,7 +188,7 @@ describe('compliance review', () => {
     const other = await openGrant(therapist.token);
 
     const { response, requestId } = await call(compliance.token, 'POST', `/v1/break-glass/${grant.id}/review`, {
-      outcome: 'justified',
+      outcome: 'appropriate',
       note: 'Crisis call documented; access was proportionate.',
     });
     expect(response.statusCode).toBe(201);
@@ -197,7 +197,7 @@ describe('compliance review', () => {
     expect(reviewed.review).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       reviewerId: compliance.id,
-      outcome: 'justified',
+      outcome: 'appropriate',
       note: 'Crisis call documented; access was proportionate.',
       reviewedAt: expect.any(String),
     });
@@ -208,7 +208,7 @@ describe('compliance review', () => {
       http_status: 201,
       resource_id: grant.id,
       client_ids: [grant.clientId],
-      details: { outcome: 'justified' },
+      details: { outcome: 'appropriate' },
     });
 
     const again = await call(compliance.token, 'POST', `/v1/break-glass/${grant.id}/review`, {
@@ -217,6 +217,7 @@ describe('compliance review', () => {
     });
     expectProblem(again.response, 409);
     expect(await auditRecord(again.requestId)).toMatchObject({ subtype: 'review', outcome: 'failure', http_status: 409 });
+    // Stored in the words reviews were first written with (append-only rows are never renamed).
     const stored = await query(sql`select outcome from break_glass_reviews where grant_id = ${grant.id}`);
     expect(stored).toEqual([{ outcome: 'justified' }]);
 
@@ -227,13 +228,22 @@ describe('compliance review', () => {
     expect((await list(compliance.token, '?status=all')).items.map((item) => item.id)).toEqual([grant.id, other.id].sort());
   });
 
-  it('takes each outcome and rejects a bad outcome, an empty note, a bad status and a bad id with 400', async () => {
+  it('takes each outcome (and the former names) and rejects a bad outcome, an empty note, a bad status and a bad id with 400', async () => {
     const { therapist, compliance } = await clinicWithTeam();
-    for (const outcome of ['unjustified', 'needs_follow_up']) {
+    const outcomes: Array<[string, string, string]> = [
+      ['inappropriate', 'inappropriate', 'unjustified'],
+      ['needs_follow_up', 'needs_follow_up', 'needs_follow_up'],
+      ['justified', 'appropriate', 'justified'],
+      ['unjustified', 'inappropriate', 'unjustified'],
+    ];
+    for (const [outcome, answered, stored] of outcomes) {
       const grant = await openGrant(therapist.token);
       const { response } = await call(compliance.token, 'POST', `/v1/break-glass/${grant.id}/review`, { outcome, note: 'Synthetic note' });
       expect(response.statusCode).toBe(201);
-      expect((response.json() as Grant).review?.outcome).toBe(outcome);
+      expect((response.json() as Grant).review?.outcome).toBe(answered);
+      expect(await query(sql`select outcome from break_glass_reviews where grant_id = ${grant.id}`)).toEqual([{ outcome: stored }]);
+      const listed = (await list(compliance.token, '?status=reviewed')).items.find((item) => item.id === grant.id);
+      expect(listed?.review?.outcome).toBe(answered);
     }
     const grant = await openGrant(therapist.token);
     const url = `/v1/break-glass/${grant.id}/review`;

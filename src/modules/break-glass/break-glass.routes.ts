@@ -2,8 +2,17 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Db } from '../../db/client.js';
 import { authed } from '../../lib/context.js';
 import { problemResponses } from '../../plugins/errors.js';
-import { createGrantBody, grantIdParams, grantPage, grantResponse, listGrantsQuery, reviewBody } from './break-glass.schema.js';
-import { createGrant, listGrants, reviewGrant } from './break-glass.service.js';
+import {
+  createGrantBody,
+  grantIdParams,
+  grantPage,
+  grantResponse,
+  listGrantsQuery,
+  reviewBody,
+  reviewQueueQuery,
+  reviewQueueResponse,
+} from './break-glass.schema.js';
+import { createGrant, listGrants, listReviewQueue, reviewGrant } from './break-glass.service.js';
 
 const tags = ['break-glass'];
 
@@ -34,6 +43,20 @@ export const breakGlassRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
       config: { access: 'break-glass.review', audit: 'break-glass.list' },
     },
     async (request) => listGrants(db, authed(request), request.query),
+  );
+
+  app.get(
+    '/queue',
+    {
+      schema: {
+        tags,
+        summary: 'The review queue: unreviewed grants with everything accessed under each, overdue first, then oldest first',
+        querystring: reviewQueueQuery,
+        response: { 200: reviewQueueResponse, ...problemResponses },
+      },
+      config: { access: 'break-glass.review', audit: 'break-glass.queue' },
+    },
+    async (request) => listReviewQueue(db, authed(request), request.query),
   );
 
   app.post(

@@ -1,15 +1,34 @@
-import { and, asc, eq, gt, isNotNull, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { auditAccessColumns } from '../../audit/access-entry.js';
 import { auditedTransaction } from '../../audit/writer.js';
 import type { Db } from '../../db/client.js';
-import { breakGlassGrants, breakGlassReviews } from '../../db/schema/index.js';
+import { auditEvents, breakGlassGrants, type breakGlassOutcomes, breakGlassReviews, staff } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { toPage } from '../../lib/http.js';
 import { uuidv7 } from '../../lib/ids.js';
-import type { CreateGrantBody, GrantResponse, ListGrantsQuery, ReviewBody } from './break-glass.schema.js';
+import type {
+  CreateGrantBody,
+  GrantResponse,
+  ListGrantsQuery,
+  ReviewBody,
+  ReviewOutcome,
+  ReviewQueueQuery,
+  ReviewQueueResponse,
+} from './break-glass.schema.js';
 
 type GrantRow = typeof breakGlassGrants.$inferSelect;
 type ReviewRow = typeof breakGlassReviews.$inferSelect;
+type StoredOutcome = (typeof breakGlassOutcomes)[number];
+
+/** Reviews are stored in the words they were first written with (see reviewOutcomes). */
+const storedOutcomes: Record<ReviewOutcome, StoredOutcome> = {
+  appropriate: 'justified',
+  inappropriate: 'unjustified',
+  needs_follow_up: 'needs_follow_up',
+};
+const reviewOutcomeOf = (stored: StoredOutcome): ReviewOutcome =>
+  (Object.keys(storedOutcomes) as ReviewOutcome[]).find((outcome) => storedOutcomes[outcome] === stored) ?? 'needs_follow_up';
 
 const toGrantResponse = (grant: GrantRow, review: ReviewRow | null): GrantResponse => ({
   id: grant.id,
@@ -22,7 +41,7 @@ const toGrantResponse = (grant: GrantRow, review: ReviewRow | null): GrantRespon
   review: review && {
     id: review.id,
     reviewerId: review.reviewerId,
-    outcome: review.outcome,
+    outcome: reviewOutcomeOf(review.outcome),
     note: review.note,
     reviewedAt: review.reviewedAt,
   },
@@ -98,11 +117,91 @@ export function reviewGrant(db: Db, ctx: AuthedContext, grantId: string, input: 
     }
     const [review] = await tx
       .insert(breakGlassReviews)
-      .values({ clinicId: grant.clinicId, id: uuidv7(), grantId, reviewerId: ctx.actor.staffId, outcome: input.outcome, note: input.note })
+      .values({
+        clinicId: grant.clinicId,
+        id: uuidv7(),
+        grantId,
+        reviewerId: ctx.actor.staffId,
+        outcome: storedOutcomes[input.outcome],
+        note: input.note,
+      })
       .onConflictDoNothing()
       .returning();
     if (!review) throw new AppError('conflict', 'This grant has already been reviewed');
-    ctx.audit.details = { outcome: review.outcome };
+    ctx.audit.details = { outcome: input.outcome };
     return toGrantResponse(grant, review);
   });
+}
+
+/** What each grant was used for: the audit records whose basis names it, oldest first. */
+async function selectGrantAccesses(db: Db, clinicId: string, grants: Array<{ id: string; startsAt: Date }>) {
+  if (grants.length === 0) return [];
+  const e = auditEvents;
+  const grantId = sql<string>`${e.accessBasis}->>'grantId'`;
+  // A request under a grant starts after the grant does; the bound lets the clinic/time index work.
+  const earliest = new Date(Math.min(...grants.map((grant) => grant.startsAt.getTime())) - 5 * 60_000);
+  return db
+    .select({
+      grantId,
+      ...auditAccessColumns,
+    })
+    .from(e)
+    .where(
+      and(
+        eq(e.clinicId, clinicId),
+        gte(e.occurredAt, earliest),
+        inArray(
+          grantId,
+          grants.map((grant) => grant.id),
+        ),
+      ),
+    )
+    .orderBy(asc(e.occurredAt), asc(e.id));
+}
+
+/**
+ * The review queue: unreviewed grants with everything accessed under each; a grant still
+ * unreviewed `overdueAfterDays` after it started is overdue and comes first, then oldest first.
+ */
+export async function listReviewQueue(db: Db, ctx: AuthedContext, query: ReviewQueueQuery): Promise<ReviewQueueResponse> {
+  const g = breakGlassGrants;
+  const dueAt = sql<Date>`${g.startsAt} + make_interval(days => ${query.overdueAfterDays}::int)`.mapWith(g.startsAt);
+  const overdue = sql<boolean>`(${dueAt} <= now())`;
+  const rows = await db
+    .select({
+      grant: g,
+      staffName: staff.displayName,
+      reviewDueAt: dueAt,
+      overdue,
+      total: sql<number>`(count(*) over ())::int`,
+      overdueCount: sql<number>`(count(*) filter (where ${overdue}) over ())::int`,
+    })
+    .from(g)
+    .innerJoin(staff, and(eq(staff.clinicId, g.clinicId), eq(staff.id, g.staffId)))
+    .leftJoin(breakGlassReviews, and(eq(breakGlassReviews.clinicId, g.clinicId), eq(breakGlassReviews.grantId, g.id)))
+    .where(and(eq(g.clinicId, ctx.actor.clinicId), isNull(breakGlassReviews.id)))
+    .orderBy(desc(overdue), asc(g.startsAt), asc(g.id))
+    .limit(query.limit);
+  const accesses = await selectGrantAccesses(
+    db,
+    ctx.actor.clinicId,
+    rows.map((row) => row.grant),
+  );
+  const items = rows.map(({ grant, staffName, reviewDueAt, overdue }) => ({
+    id: grant.id,
+    staffId: grant.staffId,
+    staffName,
+    clientId: grant.clientId,
+    reason: grant.reason,
+    minutes: grant.minutes,
+    startsAt: grant.startsAt,
+    expiresAt: grant.expiresAt,
+    reviewDueAt,
+    overdue,
+    accesses: accesses.filter((access) => access.grantId === grant.id).map(({ grantId: _, ...access }) => access),
+  }));
+  ctx.audit.resultCount = items.length;
+  ctx.audit.clientIds.push(...new Set(items.map((item) => item.clientId)));
+  ctx.audit.details = { overdueAfterDays: query.overdueAfterDays };
+  return { overdueAfterDays: query.overdueAfterDays, total: rows[0]?.total ?? 0, overdue: rows[0]?.overdueCount ?? 0, items };
 }

@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { buildApp } from './app.js';
+import { partitionWarning } from './audit/partitions.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
 import { migrate } from './db/migrate.js';
@@ -8,9 +9,10 @@ import { seedDemoClinic } from './modules/clinics/clinics.demo.js';
 const open = (config: Config) =>
   openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX } : { dataDir: config.DATA_DIR });
 
-/** Migrations, and on an empty embedded database the demo clinic, whose password is printed once. */
+/** Migrations and audit partitions, and on an empty embedded database the demo clinic, whose password is printed once. */
 async function prepare(database: Database) {
-  await migrate(database);
+  const warning = partitionWarning(await migrate(database));
+  if (warning) process.stderr.write(`Warning: ${warning}\n`);
   if (database.kind !== 'pglite') return;
   const demo = await seedDemoClinic(database.db);
   if (demo) {

@@ -82,17 +82,25 @@ export class AuditSealer {
     const horizon = events.length < this.batchSize ? xmin : (events.at(-1) as AuditEventRow).txid;
     const seals = await this.link(tx, events, horizon);
     await tx.execute(
-      sql`insert into audit_seals (clinic_id, seq, event_id, horizon, prev_hmac, hmac)
-          select clinic_id, seq, event_id, horizon, prev_hmac, hmac
+      sql`insert into audit_seals (clinic_id, seq, event_id, event_occurred_at, horizon, prev_hmac, hmac)
+          select clinic_id, seq, event_id, event_occurred_at, horizon, prev_hmac, hmac
             from jsonb_to_recordset(${JSON.stringify(seals)}::jsonb)
-              as s(clinic_id uuid, seq bigint, event_id uuid, horizon xid8, prev_hmac text, hmac text)`,
+              as s(clinic_id uuid, seq bigint, event_id uuid, event_occurred_at timestamptz, horizon xid8, prev_hmac text, hmac text)`,
     );
     return events.length;
   }
 
   private async link(tx: Tx, events: AuditEventRow[], horizon: string) {
     const heads = new Map<string, { seq: number; hmac: string }>();
-    const seals: Array<{ clinic_id: string; seq: number; event_id: string; horizon: string; prev_hmac: string; hmac: string }> = [];
+    const seals: Array<{
+      clinic_id: string;
+      seq: number;
+      event_id: string;
+      event_occurred_at: Date;
+      horizon: string;
+      prev_hmac: string;
+      hmac: string;
+    }> = [];
     for (const event of events) {
       let head = heads.get(event.clinicId);
       if (!head) {
@@ -106,7 +114,15 @@ export class AuditSealer {
       }
       const seq = head.seq + 1;
       const hmac = chainHmac(this.key, event.clinicId, seq, head.hmac, event);
-      seals.push({ clinic_id: event.clinicId, seq, event_id: event.id, horizon, prev_hmac: head.hmac, hmac });
+      seals.push({
+        clinic_id: event.clinicId,
+        seq,
+        event_id: event.id,
+        event_occurred_at: event.occurredAt,
+        horizon,
+        prev_hmac: head.hmac,
+        hmac,
+      });
       heads.set(event.clinicId, { seq, hmac });
     }
     return seals;

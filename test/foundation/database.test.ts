@@ -56,7 +56,9 @@ const tables = [
 
 async function tableNames(database: Awaited<ReturnType<typeof openDatabase>>) {
   const { rows } = await database.db.execute<{ table_name: string }>(
-    sql`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+    // Partitions (the monthly audit_events tables) are storage of their parent, not tables of their own.
+    sql`SELECT c.relname AS table_name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY c.relname`,
   );
   return rows.map((row) => row.table_name).sort();
 }

@@ -42,7 +42,8 @@ export const auditEvents = pgTable(
     serviceVersion: text('service_version').notNull(),
   },
   (t) => [
-    primaryKey({ columns: [t.clinicId, t.id] }),
+    // The partition key (occurred_at, by month) must be part of every unique key: see 0012_audit_partitions.sql.
+    primaryKey({ columns: [t.clinicId, t.id, t.occurredAt] }),
     index('audit_events_txid_idx').on(t.txid),
     index('audit_events_clinic_time_idx').on(t.clinicId, t.occurredAt),
     index('audit_events_request_idx').on(t.requestId),
@@ -59,6 +60,8 @@ export const auditSeals = pgTable(
     clinicId: uuid('clinic_id').notNull(),
     seq: bigint('seq', { mode: 'number' }).notNull(),
     eventId: uuid('event_id').notNull(),
+    /** The sealed event's occurred_at: with clinic and id, the key the foreign key needs on the partitioned events. */
+    eventOccurredAt: timestamptz('event_occurred_at').notNull(),
     /** Every event whose txid is below this had been sealed when this seal was written. */
     horizon: xid8('horizon').notNull(),
     prevHmac: text('prev_hmac').notNull(),
@@ -69,6 +72,10 @@ export const auditSeals = pgTable(
     primaryKey({ columns: [t.clinicId, t.seq] }),
     unique('audit_seals_event_key').on(t.clinicId, t.eventId),
     index('audit_seals_horizon_idx').on(t.horizon),
-    foreignKey({ columns: [t.clinicId, t.eventId], foreignColumns: [auditEvents.clinicId, auditEvents.id] }),
+    foreignKey({
+      name: 'audit_seals_event_fk',
+      columns: [t.clinicId, t.eventId, t.eventOccurredAt],
+      foreignColumns: [auditEvents.clinicId, auditEvents.id, auditEvents.occurredAt],
+    }),
   ],
 );

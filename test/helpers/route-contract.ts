@@ -11,6 +11,7 @@ import { chainAnalysisSamples } from './contract/chain-analyses.js';
 import { clientSamples } from './contract/clients.js';
 import { coachingContactSamples } from './contract/coaching-contacts.js';
 import { coachingLimitsSamples } from './contract/coaching-limits.js';
+import { complianceSamples } from './contract/compliance.js';
 import { diarySamples } from './contract/diary-cards.js';
 import { eventSamples } from './contract/events.js';
 import { goalSamples } from './contract/goals.js';
@@ -27,11 +28,11 @@ import { createGroupSession, createSkillsGroup } from './groups.js';
 import { createMeetingRow, createTeam } from './teams.js';
 
 /**
- * A valid request for every route that takes a body or headers, keyed by "METHOD /url". The
+ * A valid request for every route that takes a body, headers or a required query, keyed by "METHOD /url". The
  * contract suite fails for a new route until it has one here, so new modules get the same
  * coverage by adding one line.
  */
-export type RouteSamples = Record<string, { body?: unknown; headers?: Record<string, string> }>;
+export type RouteSamples = Record<string, { body?: unknown; headers?: Record<string, string>; query?: Record<string, string> }>;
 
 const spineSamples: RouteSamples = {
   'POST /v1/staff': {
@@ -64,6 +65,7 @@ export const routeSamples: RouteSamples = {
   ...coachingLimitsSamples,
   ...coachingContactSamples,
   ...teamSamples,
+  ...complianceSamples,
 };
 
 /**
@@ -128,7 +130,12 @@ export interface ContractRoute {
   audit: string | false;
   resourceType: string | null;
   hasBody: boolean;
+  /** The query schema refuses an empty query string: the route has required parameters. */
+  needsQuery: boolean;
 }
+
+const requiresQuery = (schema: unknown) =>
+  Boolean(schema) && !(schema as { safeParse: (value: unknown) => { success: boolean } }).safeParse({}).success;
 
 export function describeRoutes(app: App): ContractRoute[] {
   return app.routeRegistry.map((route: RouteOptions) => ({
@@ -138,6 +145,7 @@ export function describeRoutes(app: App): ContractRoute[] {
     audit: route.config?.audit ?? false,
     resourceType: null,
     hasBody: Boolean(route.schema?.body),
+    needsQuery: requiresQuery(route.schema?.querystring),
   }));
 }
 

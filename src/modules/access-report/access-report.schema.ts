@@ -4,17 +4,13 @@ import { isoDateTime } from '../../lib/http.js';
 
 export const clientIdParams = z.strictObject({ id: z.uuid() });
 
-/**
- * The range, both bounds required (from inclusive, to exclusive). They are optional here only so
- * that the client is looked up before the range is checked: a client of another clinic is a 404
- * whatever the query says. The service answers 400 when one is missing.
- */
+/** The range, both bounds required: from inclusive, to exclusive. */
 export const accessReportQuery = z
   .strictObject({
-    from: isoDateTime.optional().describe('required: start of the range, inclusive (ISO 8601 with offset)'),
-    to: isoDateTime.optional().describe('required: end of the range, exclusive (ISO 8601 with offset); after from'),
+    from: isoDateTime.describe('start of the range, inclusive (ISO 8601 with offset)'),
+    to: isoDateTime.describe('end of the range, exclusive (ISO 8601 with offset); after from'),
   })
-  // Only when both parsed: a malformed bound is reported once, as itself.
+  // Only when both parsed (zod still runs the check after a bound failed): a malformed bound is reported once, as itself.
   .refine((query) => !(query.from instanceof Date && query.to instanceof Date) || query.from < query.to, {
     path: ['to'],
     message: 'must be after from',

@@ -19,6 +19,7 @@ import {
   type BenchContext,
   benchClinic,
   dateOf,
+  insertSyntheticDiaryDays,
   log,
   machineLine,
   mondayOf,
@@ -288,22 +289,7 @@ async function seedOtherClients(sql: pg.Client, clinicId: string, programId: str
          from clients c, generate_series(0, ${OTHER_WEEKS - 1}) w where ${batch}`,
       [clinicId, firstWeek],
     );
-    await sql.query(
-      `insert into diary_days (clinic_id, card_id, day, entry, first_entered_at, last_entered_at, back_filled)
-       select $1, dc.id, dc.week_start + d,
-              jsonb_build_object(
-                'targets', jsonb_build_array(jsonb_build_object('targetId', md5(c.id::text)::uuid, 'targetVersion', 1,
-                  'urge', floor(random() * 6)::int, 'action', random() < 0.08)),
-                'emotions', jsonb_build_object('sadness', floor(random() * 6)::int, 'anger', floor(random() * 6)::int, 'shame', floor(random() * 6)::int),
-                'substances', '{"alcoholDrinks": null, "drugs": [], "prn": [], "prescribedTaken": true}'::jsonb,
-                'skillsOverall', floor(random() * 8)::int, 'skillIds', '[]'::jsonb, 'urgeToQuit', floor(random() * 6)::int, 'notes', null),
-              dc.week_start + d + time '21:00', dc.week_start + d + time '21:00', false
-         from clients c
-         join diary_cards dc on dc.clinic_id = c.clinic_id and dc.client_id = c.id
-         cross join generate_series(0, 6) d
-        where ${batch} and dc.week_start + d < current_date`,
-      [clinicId],
-    );
+    await insertSyntheticDiaryDays(sql, clinicId, batch, dateOf(new Date()), 0.08);
     await sql.query(
       `insert into clinical_events (clinic_id, id, client_id, kind, occurred_at, severity, source, recorded_by)
        select $1, gen_random_uuid(), c.id, (array['nssi', 'suicidal_crisis_behaviour', 'ed_visit'])[1 + floor(random() * 3)::int],

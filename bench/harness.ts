@@ -146,3 +146,27 @@ export async function benchClinic(bench: BenchContext, slug: string, name: strin
   });
   return { seeder, clinic, admin };
 }
+
+/**
+ * Fills every diary card of the clients `clientFilter` selects (SQL on `clients c`) with a synthetic
+ * day per date before `until`: one target (id md5 of the client id), random urges, an action on
+ * `actionRate` of the days, three emotions and skills. Set-up for the benchmarks, in one statement.
+ */
+export function insertSyntheticDiaryDays(sql: pg.Client, clinicId: string, clientFilter: string, until: string, actionRate: number) {
+  return sql.query(
+    `insert into diary_days (clinic_id, card_id, day, entry, first_entered_at, last_entered_at, back_filled)
+     select $1, dc.id, dc.week_start + d,
+            jsonb_build_object(
+              'targets', jsonb_build_array(jsonb_build_object('targetId', md5(c.id::text)::uuid, 'targetVersion', 1,
+                'urge', floor(random() * 6)::int, 'action', random() < $3)),
+              'emotions', jsonb_build_object('sadness', floor(random() * 6)::int, 'anger', floor(random() * 6)::int, 'shame', floor(random() * 6)::int),
+              'substances', '{"alcoholDrinks": null, "drugs": [], "prn": [], "prescribedTaken": true}'::jsonb,
+              'skillsOverall', floor(random() * 8)::int, 'skillIds', '[]'::jsonb, 'urgeToQuit', floor(random() * 6)::int, 'notes', null),
+            dc.week_start + d + time '21:00', dc.week_start + d + time '21:00', false
+       from clients c
+       join diary_cards dc on dc.clinic_id = c.clinic_id and dc.client_id = c.id
+       cross join generate_series(0, 6) d
+      where ${clientFilter} and dc.week_start + d < $2::date`,
+    [clinicId, until, actionRate],
+  );
+}

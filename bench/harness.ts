@@ -22,6 +22,17 @@ export const addDays = (day: string, days: number) => dateOf(new Date(Date.parse
 /** The Monday of the week holding a date (UTC). */
 export const mondayOf = (day: string) => addDays(day, -((new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7));
 
+/** The app's environment in a benchmark: rate limits off, since one token sends every request. */
+export const benchEnv = (databaseUrl: string, extra: Record<string, string> = {}) => ({
+  DATABASE_URL: databaseUrl,
+  JWT_SECRET: secret(),
+  AUDIT_HMAC_KEY: secret(),
+  LOG_LEVEL: 'silent',
+  RATE_LIMIT_PER_MINUTE: '0',
+  RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '0',
+  ...extra,
+});
+
 export interface BenchContext {
   app: App;
   database: Database;
@@ -55,7 +66,7 @@ export async function withBenchDatabase<T>(prefix: string, body: (bench: BenchCo
     const database = await openDatabase({ url: url.toString() });
     cleanups.push(() => database.close());
     await migrate(database);
-    const config = loadConfig({ DATABASE_URL: url.toString(), JWT_SECRET: secret(), AUDIT_HMAC_KEY: secret(), LOG_LEVEL: 'silent' });
+    const config = loadConfig(benchEnv(url.toString()));
     const app = await buildApp(config, { database, logger: false });
     cleanups.push(() => app.close());
     await app.ready();

@@ -64,6 +64,9 @@ const apiEnv = {
   AUDIT_SEAL_INTERVAL_MS: process.env.AUDIT_SEAL_INTERVAL_MS || '250',
   WORKERS: process.env.WORKERS || '1',
   NODE_ENV: process.env.NODE_ENV || 'production',
+  // One token sends every request of phase (c): the per-token limit would measure itself.
+  RATE_LIMIT_PER_MINUTE: process.env.RATE_LIMIT_PER_MINUTE || '0',
+  RATE_LIMIT_PER_ADDRESS_PER_MINUTE: process.env.RATE_LIMIT_PER_ADDRESS_PER_MINUTE || '0',
 };
 
 // Cleanup runs in reverse order of registration, on success, on failure and on Ctrl-C.

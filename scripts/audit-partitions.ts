@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { AUDIT_PARTITION_MONTHS_AHEAD, ensureAuditPartitions, partitionWarning } from '../src/audit/partitions.js';
 import { loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/client.js';
+import { openDatabase, ownerDatabaseOptions } from '../src/db/client.js';
 
 const { values } = parseArgs({ options: { months: { type: 'string', default: String(AUDIT_PARTITION_MONTHS_AHEAD) } } });
 const months = Number(values.months);
@@ -16,7 +16,7 @@ if (!Number.isInteger(months) || months < 0 || months > 120) {
 }
 
 const config = loadConfig();
-const database = await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.DATA_DIR });
+const database = await openDatabase(ownerDatabaseOptions(config));
 try {
   const report = await ensureAuditPartitions(database.db, months);
   for (const p of report.partitions) process.stdout.write(`${p.name}: ${p.status}\n`);

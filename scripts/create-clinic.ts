@@ -3,7 +3,7 @@
 // The admin password comes from ADMIN_PASSWORD, or is generated and printed once.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/client.js';
+import { openDatabase, ownerDatabaseOptions } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { AppError } from '../src/lib/errors.js';
 import { createClinicWithAdmin } from '../src/modules/clinics/clinics.service.js';
@@ -24,7 +24,7 @@ if (missing.length > 0) {
 }
 
 const config = loadConfig();
-const database = await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.DATA_DIR });
+const database = await openDatabase(ownerDatabaseOptions(config));
 try {
   await migrate(database);
   const { clinic, admin, password } = await createClinicWithAdmin(database.db, {

@@ -1,11 +1,11 @@
-// Applies pending migrations to DATABASE_URL, or to the embedded database in DATA_DIR.
+// Applies pending migrations to MIGRATION_DATABASE_URL (else DATABASE_URL), or to the embedded database in DATA_DIR.
 // Stop the server first when it runs on the embedded database: PGlite allows one process per directory.
 import { loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/client.js';
+import { openDatabase, ownerDatabaseOptions } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 
 const config = loadConfig();
-const database = await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.DATA_DIR });
+const database = await openDatabase(ownerDatabaseOptions(config));
 await migrate(database);
 await database.close();
 process.stdout.write(`Migrations applied to ${database.description}\n`);

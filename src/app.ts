@@ -1,7 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
-import { type Database, openDatabase } from './db/client.js';
+import { type Database, databaseOptions, openDatabase } from './db/client.js';
+import { scopedDatabase } from './db/scope.js';
 import { uuidv7 } from './lib/ids.js';
 import { loggerOptions } from './lib/logger.js';
 import { accessReportRoutes } from './modules/access-report/access-report.routes.js';
@@ -24,6 +25,7 @@ import { groupAttendanceRoutes } from './modules/group-attendance/group-attendan
 import { groupSessionsRoutes } from './modules/group-sessions/group-sessions.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { meetingsRoutes } from './modules/meetings/meetings.routes.js';
+import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { programsRoutes } from './modules/programs/programs.routes.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { skillsRoutes } from './modules/skills/skills.routes.js';
@@ -42,7 +44,12 @@ import auditPlugin, { answerFrameworkError } from './plugins/audit.js';
 import authPlugin from './plugins/auth.js';
 import docsPlugin from './plugins/docs.js';
 import errorsPlugin from './plugins/errors.js';
+import idempotencyPlugin from './plugins/idempotency.js';
+import metricsPlugin from './plugins/metrics.js';
+import rateLimitPlugin from './plugins/rate-limit.js';
 import requestContextPlugin, { REQUEST_ID_PATTERN } from './plugins/request-context.js';
+import requestScopePlugin, { requestCommitPlugin } from './plugins/request-scope.js';
+import securityPlugin from './plugins/security.js';
 
 export interface AppDeps {
   /** An open database; when omitted the app opens one from the config and closes it on close. */
@@ -51,12 +58,12 @@ export interface AppDeps {
 }
 
 export async function buildApp(config: Config, deps: AppDeps = {}) {
-  const database =
-    deps.database ??
-    (await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX } : { dataDir: config.DATA_DIR }));
+  const database = deps.database ?? (await openDatabase(databaseOptions(config)));
   const app: FastifyInstance = Fastify({
     logger: deps.logger ?? loggerOptions(config),
     bodyLimit: config.BODY_LIMIT_BYTES,
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.REQUEST_TIMEOUT_MS,
     exposeHeadRoutes: false,
     requestIdHeader: false,
     genReqId: (request) => {
@@ -71,15 +78,28 @@ export async function buildApp(config: Config, deps: AppDeps = {}) {
   // A JSON API: a body in any other media type is a 415, not a string handed to validation.
   app.removeContentTypeParser('text/plain');
 
-  const { db } = database;
+  // Routes get a handle that runs each request in its row-level-security scope (src/db/scope.ts);
+  // the audit writer and sealer work across clinics on the pool itself.
+  const root = database.db;
+  const rowSecurity = database.kind === 'postgres' && config.DB_ROW_SECURITY === 'on';
+  const db = rowSecurity ? scopedDatabase(root) : root;
   await app.register(requestContextPlugin, { serviceVersion: config.SERVICE_VERSION });
   await app.register(errorsPlugin);
+  await app.register(requestScopePlugin, { root, enabled: rowSecurity });
   await app.register(authPlugin, { config, db });
   await app.register(accessPlugin);
-  await app.register(auditPlugin, { config, db });
+  await app.register(securityPlugin, { config });
+  await app.register(rateLimitPlugin, { config });
+  // onSend order: the idempotency record joins the request's transaction, the commit ends it, and
+  // only then does the audit plugin record whatever did not record itself.
+  await app.register(idempotencyPlugin, { db });
+  await app.register(requestCommitPlugin);
+  await app.register(auditPlugin, { config, db: root });
+  await app.register(metricsPlugin, { database });
   await app.register(docsPlugin, { version: config.SERVICE_VERSION });
 
   await app.register(healthRoutes, { database });
+  await app.register(metricsRoutes, { config });
   await app.register(authRoutes, { prefix: '/v1', config, db });
   await app.register(staffRoutes, { prefix: '/v1/staff', db });
   await app.register(coachingLimitsRoutes, { prefix: '/v1/staff', db });

@@ -2,15 +2,28 @@ import cluster from 'node:cluster';
 import { buildApp } from './app.js';
 import { partitionWarning } from './audit/partitions.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { type Database, openDatabase } from './db/client.js';
+import { type Database, databaseOptions, openDatabase, ownerDatabaseOptions } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { seedDemoClinic } from './modules/clinics/clinics.demo.js';
 
-const open = (config: Config) =>
-  openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX } : { dataDir: config.DATA_DIR });
+const open = (config: Config) => openDatabase(databaseOptions(config));
 
-/** Migrations and audit partitions, and on an empty embedded database the demo clinic, whose password is printed once. */
-async function prepare(database: Database) {
+/**
+ * Migrations and audit partitions, as the tables' owner: MIGRATION_DATABASE_URL when the API logs
+ * in as a role that owns nothing, else the API's own database.
+ */
+async function prepare(config: Config, database: Database) {
+  if (!config.MIGRATION_DATABASE_URL) return prepareAsOwner(database);
+  const owner = await openDatabase(ownerDatabaseOptions(config));
+  try {
+    await prepareAsOwner(owner);
+  } finally {
+    await owner.close();
+  }
+}
+
+/** …and on an empty embedded database the demo clinic, whose password is printed once. */
+async function prepareAsOwner(database: Database) {
   const warning = partitionWarning(await migrate(database));
   if (warning) process.stderr.write(`Warning: ${warning}\n`);
   if (database.kind !== 'pglite') return;
@@ -27,7 +40,7 @@ async function serve(config: Config, migrateFirst: boolean) {
   const database = await open(config);
   const app = await buildApp(config, { database });
   if (migrateFirst) app.log.info({ database: database.kind }, `Dialectic ${config.SERVICE_VERSION} using ${database.description}`);
-  if (migrateFirst) await prepare(database);
+  if (migrateFirst) await prepare(config, database);
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -58,7 +71,7 @@ async function supervise(config: Config) {
   process.stdout.write(
     `${JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, database: database.kind, workers: config.WORKERS, msg: `Dialectic ${config.SERVICE_VERSION} using ${database.description}` })}\n`,
   );
-  await prepare(database);
+  await prepare(config, database);
   await database.close();
 
   let closing = false;

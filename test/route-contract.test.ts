@@ -11,8 +11,8 @@ const app = await buildTestApp({ JWT_SECRET: secret });
 const routes = describeRoutes(app);
 const guarded = routes.filter((route) => route.access !== 'public');
 
-/** Operational probes and the API docs: public, static or health only, and the only unaudited routes. */
-const unaudited = ['GET /healthz', 'GET /readyz', 'GET /openapi.json'];
+/** Operational probes, metrics and the API docs: public, static, health or counters only, and the only unaudited routes. */
+const unaudited = ['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json'];
 
 async function auditFor(requestId: string) {
   return query<{ outcome: string; http_status: number; denial_reason: string | null }>(

@@ -13,6 +13,20 @@ export function outcomeFor(status: number): AuditOutcome {
   return 'error';
 }
 
+/** NUL and lone surrogates, which a query string can carry but jsonb cannot store. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the character to find.
+const unstorable = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Request-supplied text as the record can hold it: U+FFFD in place of what jsonb refuses, so the record is never lost to it. */
+function storable<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(unstorable, '\uFFFD') as T;
+  if (Array.isArray(value)) return value.map(storable) as T;
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [storable(key), storable(item)])) as T;
+  }
+  return value;
+}
+
 /** The audit row for one request, from its context and the status it answers with. */
 export function buildAuditRow(ctx: RequestContext, status: number): AuditEventInsert {
   const query = ctx.query;
@@ -40,8 +54,8 @@ export function buildAuditRow(ctx: RequestContext, status: number): AuditEventIn
     dataCategory: spec.dataCategory,
     purposeOfUse: spec.purpose,
     accessBasis: ctx.basis,
-    query: query && typeof query === 'object' && Object.keys(query).length > 0 ? query : null,
-    details: ctx.audit.fourMiss?.length ? { ...ctx.audit.details, fourMiss: ctx.audit.fourMiss } : (ctx.audit.details ?? null),
+    query: query && typeof query === 'object' && Object.keys(query).length > 0 ? storable(query) : null,
+    details: storable(ctx.audit.fourMiss?.length ? { ...ctx.audit.details, fourMiss: ctx.audit.fourMiss } : (ctx.audit.details ?? null)),
     resultCount: ctx.audit.resultCount ?? null,
     sourceIp: ctx.ip,
     userAgent: ctx.userAgent,

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import { auditEvents, auditSeals } from '../db/schema/index.js';
+import { inScope } from '../db/scope.js';
 import { type AuditEventRow, chainHmac, GENESIS_HMAC } from './chain.js';
 
 /** Advisory lock id held while sealing, so one instance seals at a time. */
@@ -44,7 +45,7 @@ export class AuditSealer {
     this.running = (async () => {
       let total = 0;
       for (;;) {
-        const sealed = await this.db.transaction((tx) => this.sealBatch(tx, wait));
+        const sealed = await inScope(this.db, 'maintenance', (tx) => this.sealBatch(tx, wait));
         total += Math.max(sealed, 0);
         if (sealed < this.batchSize) return total;
       }

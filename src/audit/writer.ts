@@ -1,8 +1,10 @@
 import { getTableColumns, sql } from 'drizzle-orm';
 import type { Db, DbOrTx, Tx } from '../db/client.js';
 import { auditEvents } from '../db/schema/index.js';
+import { requestTransaction } from '../db/scope.js';
 import type { RequestContext } from '../lib/context.js';
 import { AppError } from '../lib/errors.js';
+import { claimIdempotencyKey } from '../plugins/idempotency.js';
 import { type AuditEventInsert, buildAuditRow } from './record.js';
 
 /** Columns the app fills; txid and recorded_at come from their database defaults. */
@@ -40,6 +42,8 @@ export class AuditWriter {
   private inFlight = 0;
   private scheduled = false;
   private idle: Array<() => void> = [];
+  /** Told the size and duration of every batch once it is written or has failed (metrics). */
+  onBatch?: (size: number, seconds: number) => void;
 
   constructor(
     private readonly db: Db,
@@ -74,9 +78,11 @@ export class AuditWriter {
 
   private async flush(batch: Pending[]) {
     this.inFlight++;
+    const started = performance.now();
     try {
       await this.insert(batch);
     } finally {
+      this.onBatch?.(batch.length, (performance.now() - started) / 1000);
       this.inFlight--;
       this.schedule();
       if (this.queue.length === 0 && this.inFlight === 0) for (const done of this.idle.splice(0)) done();
@@ -103,7 +109,8 @@ export class AuditWriter {
  * transaction, so the change and its record commit together or not at all.
  */
 export async function auditedTransaction<T>(db: Db, ctx: RequestContext, change: (tx: Tx) => Promise<T>): Promise<T> {
-  const result = await db.transaction(async (tx) => {
+  const run = async (tx: Tx) => {
+    await claimIdempotencyKey(tx, ctx);
     const value = await change(tx);
     try {
       await insertAuditRows(tx, [buildAuditRow(ctx, ctx.audit.status ?? ctx.route.successStatus)]);
@@ -111,8 +118,13 @@ export async function auditedTransaction<T>(db: Db, ctx: RequestContext, change:
       throw auditUnavailable(error);
     }
     return value;
-  });
+  };
+  // Inside a request's own transaction (src/db/scope.ts) the change joins it: that transaction is
+  // committed before the response leaves, and rolled back whole if anything fails.
+  const requestTx = requestTransaction();
+  const result = requestTx ? await run(requestTx) : await db.transaction(run);
   ctx.audit.written = true;
+  if (ctx.idempotency) ctx.idempotency.claimed = true;
   return result;
 }
 

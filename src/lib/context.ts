@@ -62,6 +62,16 @@ export interface RequestContext {
   /** Validated query parameters, recorded with the audit event. */
   query?: unknown;
   audit: AuditNotes;
+  /** The Idempotency-Key of a POST seen for the first time (src/plugins/idempotency.ts). */
+  idempotency?: IdempotencyNote;
+}
+
+export interface IdempotencyNote {
+  key: string;
+  /** SHA-256 of the method, route, path parameters, query and canonical body. */
+  hash: string;
+  /** Set once the key's row committed with the request's change. */
+  claimed: boolean;
 }
 
 export type AuthedContext = RequestContext & { actor: Actor };

@@ -26,3 +26,8 @@ export function uuidv7(now: number = Date.now()): string {
 }
 
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A UUID in its canonical text form (what Postgres accepts as uuid). */
+export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID_TEXT.test(value);

@@ -48,7 +48,10 @@ export default fp(
       }
     });
 
-    sealer.start(opts.config.AUDIT_SEAL_INTERVAL_MS, (error) => app.log.error({ err: error }, 'audit sealing failed'));
+    // On ready, not at registration: the server migrates between building the app and listening.
+    app.addHook('onReady', async () => {
+      sealer.start(opts.config.AUDIT_SEAL_INTERVAL_MS, (error) => app.log.error({ err: error }, 'audit sealing failed'));
+    });
     app.addHook('onClose', async () => {
       sealer.stop();
       await writer.drain();

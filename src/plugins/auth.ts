@@ -4,13 +4,15 @@ import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { AppError } from '../lib/errors.js';
-import { loadActor } from '../modules/auth/auth.service.js';
+import { isUuid } from '../lib/ids.js';
+import { type ActorRow, actorStatement, loadActor, toActor } from '../modules/auth/auth.service.js';
 
 export interface TokenClaims {
   sub: string;
   cid: string;
   roles: string[];
   jti: string;
+  /** Set by signing; required when verifying. */
   iat?: number;
   exp?: number;
 }
@@ -37,12 +39,20 @@ const unauthenticated = (reason: string) => new AppError('unauthenticated', 'A v
  */
 export default fp(
   async (app: FastifyInstance, opts: { config: Config; db: Db }) => {
+    const skewMs = opts.config.JWT_CLOCK_SKEW_SECONDS * 1000;
     await app.register(fastifyJwt, {
       secret: opts.config.JWT_SECRET,
       sign: { algorithm: 'HS256', expiresIn: opts.config.JWT_TTL_SECONDS },
-      // Verified tokens are cached (until they expire) so a busy client is not re-verified per request;
-      // revocation does not rely on this: every request still loads the account.
-      verify: { algorithms: ['HS256'], cache: 10_000 },
+      // HS256 only (never `none` or a public-key algorithm), every claim the service relies on
+      // present, and instances' clocks may differ by at most JWT_CLOCK_SKEW_SECONDS. Verified tokens
+      // are cached (until they expire) so a busy client is not re-verified per request; revocation
+      // does not rely on this: every request still loads the account.
+      verify: {
+        algorithms: ['HS256'],
+        requiredClaims: ['sub', 'cid', 'roles', 'jti', 'iat', 'exp'],
+        clockTolerance: skewMs,
+        cache: 10_000,
+      },
     });
     app.decorate('authenticate', async (request: FastifyRequest) => {
       if (!request.headers.authorization) throw unauthenticated('missing-token');
@@ -53,7 +63,14 @@ export default fp(
         const code = (error as { code?: string }).code ?? '';
         throw unauthenticated(code.includes('EXPIRED') ? 'expired-token' : 'invalid-token');
       }
-      const actor = await loadActor(opts.db, claims);
+      // Revocation compares iat, so a token may not claim to be issued later than the skew allows.
+      if ((claims.iat ?? 0) * 1000 > Date.now() + skewMs) throw unauthenticated('invalid-token');
+      if (!isUuid(claims.cid) || !isUuid(claims.sub)) throw unauthenticated('invalid-token');
+      // From here on the request runs in its transaction, scoped to the token's clinic; the caller's
+      // account is read in the same round trip that begins it.
+      const actor = request.scope
+        ? toActor((await request.scope.enter(claims.cid, actorStatement(claims)))[0] as ActorRow | undefined, claims)
+        : await loadActor(opts.db, claims);
       if (!actor) throw unauthenticated('revoked-or-inactive');
       request.ctx.actor = actor;
     });

@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { documentIdempotencyKey } from './idempotency.js';
 
 /** OpenAPI 3.1 generated from the routes' zod schemas; served at /openapi.json, browsable at /docs. */
 export default fp(
@@ -21,7 +22,7 @@ export default fp(
         },
         security: [{ bearer: [] }],
       },
-      transform: jsonSchemaTransform,
+      transform: (input) => documentIdempotencyKey(input.route, jsonSchemaTransform(input)),
       transformObject: jsonSchemaTransformObject,
     });
     await app.register(async (docs) => {

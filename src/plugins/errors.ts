@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { isDatabaseUnreachable } from '../db/errors.js';
 import { AppError, type ErrorCode, errorCodes, type FieldError } from '../lib/errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -67,6 +68,9 @@ export function toAppError(error: FastifyError | Error): AppError {
   if (status && status >= 400 && status < 500) {
     const code = statusCodes[status] ?? 'bad_request';
     return new AppError(code === 'validation_failed' ? 'bad_request' : code, clientErrorDetail(error as FastifyError));
+  }
+  if (isDatabaseUnreachable(error)) {
+    return new AppError('unavailable', 'The database is not reachable right now; try again shortly', { cause: error, retryAfter: 5 });
   }
   return new AppError('internal', 'The server could not complete the request', { cause: error });
 }

@@ -10,13 +10,14 @@ import { findTeamOfClient } from './team-access.js';
 export type ClientRow = typeof clients.$inferSelect;
 
 /**
- * What the caller wants of the client: its registration (name, contact, program, therapist), its
- * clinical record (episodes' notes, stages, commitments, goals, targets and everything later), or
- * the group view a skills trainer works with (name, group attendance, homework, diary-card skills),
- * its coaching, or the team view its consultation team works with (summaries, events, attendance,
- * prep packets — no session or psychotherapy notes).
+ * What the caller wants of the client: its registration (name, contact, program, therapist), a
+ * change to its registration (not part of any read-only view), its clinical record (episodes'
+ * notes, stages, commitments, goals, targets and everything later), or the group view a skills
+ * trainer works with (name, group attendance, homework, diary-card skills), its coaching, or the
+ * team view its consultation team works with (summaries, events, attendance, prep packets — no
+ * session or psychotherapy notes).
  */
-export type ClientAccess = 'registration' | 'clinical' | 'group' | 'coaching' | 'team';
+export type ClientAccess = 'registration' | 'registration-change' | 'clinical' | 'group' | 'coaching' | 'team';
 
 /** The views a current member of the client's consultation team has. */
 const teamViews: readonly ClientAccess[] = ['registration', 'group', 'coaching', 'team'];
@@ -67,7 +68,7 @@ export async function findTrainerGroup(db: DbOrTx, clinicId: string, staffId: st
 /**
  * The relationship check for one client, after the route's role check. Deny by default; allow with
  * a basis that goes into the audit record:
- *   - administrators: the registration only;
+ *   - administrators: the registration only (reading and changing it);
  *   - the primary therapist: everything;
  *   - for the group view only, a skills trainer leading a group the client is enrolled in today;
  *   - for coaching only, the backup named in the primary therapist's coaching limits in force;
@@ -84,7 +85,7 @@ export async function authorizeClient(db: DbOrTx, ctx: AuthedContext, clientId: 
   if (!client) throw notFound('Client');
   ctx.audit.clientIds.push(client.id);
   const rule = ctx.basis?.rule ?? 'clients';
-  if (access === 'registration' && ctx.actor.roles.includes('admin')) {
+  if ((access === 'registration' || access === 'registration-change') && ctx.actor.roles.includes('admin')) {
     ctx.basis = { rule, role: 'admin', relationship: 'registration-only' };
     return client;
   }

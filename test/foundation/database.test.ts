@@ -36,6 +36,7 @@ const tables = [
   'diary_days',
   'goal_revisions',
   'goals',
+  'idempotency_keys',
   'individual_sessions',
   'login_throttle',
   'program_policies',

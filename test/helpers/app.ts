@@ -43,6 +43,11 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     LOG_LEVEL: 'silent',
     DATABASE_URL: target.kind === 'postgres' ? target.adminUrl : '',
     AUDIT_SEAL_INTERVAL_MS: '60000',
+    // Suites send tens of thousands of requests with one token; the limits have their own tests.
+    RATE_LIMIT_PER_MINUTE: '10000000',
+    RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '10000000',
+    // Expiry tests expect a token to stop working the moment it expires; the skew has its own test.
+    JWT_CLOCK_SKEW_SECONDS: '0',
     ...overrides,
   });
 }

@@ -357,6 +357,7 @@ describe('access to one client', () => {
 });
 
 describe('demo data', () => {
+  // Builds an embedded database from nothing (PGlite start-up and every migration): slow on a busy machine.
   it('the embedded demo clinic has synthetic clients across the four statuses and a skills group with attendance', async () => {
     const database = await openDatabase({ pglite: await PGlite.create() });
     const demoApp = await buildApp(testConfig(), { database, logger: false });
@@ -428,5 +429,5 @@ describe('demo data', () => {
       await demoApp.close();
       await database.close();
     }
-  });
+  }, 120_000);
 });

@@ -9,6 +9,7 @@ export * from './coaching.js';
 export * from './diary.js';
 export * from './events.js';
 export * from './goals.js';
+export * from './idempotency.js';
 export * from './programs.js';
 export * from './sessions.js';
 export * from './skills.js';

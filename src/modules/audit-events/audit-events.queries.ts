@@ -4,6 +4,7 @@ import type { AuditEventRow } from '../../audit/chain.js';
 import type { ExportSeal } from '../../audit/export-format.js';
 import type { Db } from '../../db/client.js';
 import { auditEvents, auditSeals } from '../../db/schema/index.js';
+import { scopeSql, unscoped } from '../../db/scope.js';
 import type { AuditEventFilters } from './audit-events.schema.js';
 
 const e = auditEvents;
@@ -80,8 +81,10 @@ export const EXPORT_BATCH = 500;
  * client went away) closes the cursor and releases the connection.
  */
 export function readScopeInBatches(db: Db, scope: EventScope): AsyncGenerator<EventWithSeal[]> {
-  const pool = (db as unknown as { $client?: unknown }).$client;
-  return isPgPool(pool) ? readWithCursor(db, pool, scope) : readWithKeyset(db, scope);
+  // The export streams after the request's own transaction has ended: it reads from the pool.
+  const root = unscoped(db);
+  const pool = (root as unknown as { $client?: unknown }).$client;
+  return isPgPool(pool) ? readWithCursor(root, pool, scope) : readWithKeyset(root, scope);
 }
 
 function isPgPool(client: unknown): client is Pool {
@@ -109,7 +112,7 @@ async function* readWithCursor(db: Db, pool: Pool, scope: EventScope): AsyncGene
   let broken = false;
   let open = false;
   try {
-    await client.query('begin isolation level repeatable read, read only');
+    await client.query(`begin isolation level repeatable read, read only; ${scopeSql({ clinicId: scope.clinicId })}`);
     open = true;
     await client.query(`declare audit_export no scroll cursor for ${query.sql}`, query.params);
     for (;;) {

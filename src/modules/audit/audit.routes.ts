@@ -35,7 +35,8 @@ export const auditRoutes: FastifyPluginAsyncZod<{ config: Config; db: Db }> = as
     },
     async (request) => {
       const ctx = authed(request);
-      await app.auditSealer.sealPending();
+      const seal = () => app.auditSealer.sealPending();
+      await (request.scope ? request.scope.outside(seal) : seal());
       const report = await verifyChain(db, config.AUDIT_HMAC_KEY, ctx.actor.clinicId);
       ctx.audit.resultCount = report.rowsChecked;
       ctx.audit.details = { ok: report.ok, firstBreak: report.firstBreak };

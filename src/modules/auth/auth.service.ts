@@ -1,8 +1,10 @@
 import { and, eq, gt, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import type { Db, DbOrTx } from '../../db/client.js';
 import { clinics, loginThrottle, staff } from '../../db/schema/index.js';
+import { inScope, unscoped } from '../../db/scope.js';
 import type { Actor, AuthedContext, RequestContext } from '../../lib/context.js';
 import { AppError } from '../../lib/errors.js';
+import { isUuid } from '../../lib/ids.js';
 import { verifyPassword } from '../../lib/passwords.js';
 import type { TokenClaims } from '../../plugins/auth.js';
 import { toStaffResponse } from '../staff/staff.service.js';
@@ -27,13 +29,11 @@ const badCredentials = (reason: string) =>
 export async function login(db: Db, ctx: RequestContext, throttle: ThrottleSettings, input: LoginBody) {
   const email = input.email.toLowerCase();
   const keys = { account: `account:${input.clinic.toLowerCase()}:${email}`, address: `address:${ctx.ip}` };
-  await refuseIfLocked(db, Object.values(keys));
+  // The throttle counts failures whatever happens to the request, so it stays outside its transaction.
+  const pool = unscoped(db);
+  await refuseIfLocked(pool, Object.values(keys));
 
-  const [found] = await db
-    .select({ staff, clinicId: clinics.id, clinicName: clinics.name })
-    .from(clinics)
-    .leftJoin(staff, and(eq(staff.clinicId, clinics.id), sql`lower(${staff.email}) = ${email}`))
-    .where(eq(clinics.slug, input.clinic.toLowerCase()));
+  const found = await findAccount(pool, input.clinic.toLowerCase(), email);
   ctx.clinicId = found?.clinicId ?? null;
   const account = found?.staff ?? null;
   ctx.audit.resourceId = account?.id;
@@ -41,11 +41,11 @@ export async function login(db: Db, ctx: RequestContext, throttle: ThrottleSetti
 
   const passwordOk = await verifyPassword(account?.passwordHash ?? null, input.password);
   if (!account || !passwordOk || !account.active) {
-    await recordFailure(db, keys.account, throttle.maxFailures, throttle.lockSeconds);
-    await recordFailure(db, keys.address, throttle.maxFailures * ADDRESS_FACTOR, throttle.lockSeconds);
+    await recordFailure(pool, keys.account, throttle.maxFailures, throttle.lockSeconds);
+    await recordFailure(pool, keys.address, throttle.maxFailures * ADDRESS_FACTOR, throttle.lockSeconds);
     throw badCredentials(!account ? 'unknown-account' : !passwordOk ? 'wrong-password' : 'inactive-account');
   }
-  await db.delete(loginThrottle).where(eq(loginThrottle.key, keys.account));
+  await pool.delete(loginThrottle).where(eq(loginThrottle.key, keys.account));
   ctx.actor = {
     staffId: account.id,
     clinicId: account.clinicId,
@@ -56,6 +56,25 @@ export async function login(db: Db, ctx: RequestContext, throttle: ThrottleSetti
     profile: { version: account.version, createdAt: account.createdAt, updatedAt: account.updatedAt, clinicName: found?.clinicName ?? '' },
   };
   return toStaffResponse(account);
+}
+
+/**
+ * The clinic a sign-in names comes from a lookup that row-level security lets through (before
+ * sign-in no clinic is in scope: see migration 0014's clinic_for_slug); the account is then read
+ * in that clinic's scope.
+ */
+async function findAccount(db: Db, slug: string, email: string) {
+  const { rows } = await db.execute<{ id: string }>(sql`select id from clinic_for_slug(${slug})`);
+  const clinicId = rows[0]?.id;
+  if (!clinicId) return null;
+  return inScope(db, { clinicId }, async (tx) => {
+    const [found] = await tx
+      .select({ staff, clinicId: clinics.id, clinicName: clinics.name })
+      .from(clinics)
+      .leftJoin(staff, and(eq(staff.clinicId, clinics.id), sql`lower(${staff.email}) = ${email}`))
+      .where(eq(clinics.id, clinicId));
+    return found ?? null;
+  });
 }
 
 async function refuseIfLocked(db: Db, keys: string[]) {
@@ -89,44 +108,43 @@ async function recordFailure(db: Db, key: string, limit: number, lockSeconds: nu
     });
 }
 
-function prepareActorQuery(db: Db) {
-  return db
-    .select({
-      id: staff.id,
-      clinicId: staff.clinicId,
-      roles: staff.roles,
-      email: staff.email,
-      displayName: staff.displayName,
-      active: staff.active,
-      tokensValidAfter: staff.tokensValidAfter,
-      version: staff.version,
-      createdAt: staff.createdAt,
-      updatedAt: staff.updatedAt,
-      clinicName: clinics.name,
-    })
-    .from(staff)
-    .innerJoin(clinics, eq(clinics.id, staff.clinicId))
-    .where(and(eq(staff.clinicId, sql.placeholder('clinicId')), eq(staff.id, sql.placeholder('staffId'))))
-    .prepare('load_actor');
-}
+export type ActorRow = {
+  id: string;
+  clinicId: string;
+  roles: Actor['roles'];
+  email: string;
+  displayName: string;
+  active: boolean;
+  /** Timestamps as ISO strings (to_json): raw statements get no column mapping. */
+  tokensValidAfter: string | null;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  clinicName: string;
+};
 
-/** Every request runs this query: prepared once per database, planned once per connection. */
-const actorQueries = new WeakMap<Db, ReturnType<typeof prepareActorQuery>>();
+/**
+ * The one statement every request runs to load its caller, written out (no query builder on the
+ * hot path) with the token's ids in the text, so it can travel with the request's BEGIN in one
+ * round trip. Both ids are checked to be UUIDs before they are written in.
+ */
+export function actorStatement(claims: Pick<TokenClaims, 'cid' | 'sub'>): string {
+  if (!isUuid(claims.cid) || !isUuid(claims.sub)) throw new Error('token ids must be UUIDs');
+  return `select s.id, s.clinic_id as "clinicId", s.roles::text[] as roles, s.email, s.display_name as "displayName",
+       s.active, to_json(s.tokens_valid_after) as "tokensValidAfter", s.version,
+       to_json(s.created_at) as "createdAt", to_json(s.updated_at) as "updatedAt", c.name as "clinicName"
+  from staff s join clinics c on c.id = s.clinic_id
+ where s.clinic_id = '${claims.cid}' and s.id = '${claims.sub}'`;
+}
 
 /**
  * The staff member a token names, if the account is active and the token was issued after the
  * account's tokens were last revoked.
  */
-export async function loadActor(db: Db, claims: TokenClaims): Promise<Actor | null> {
-  let actorQuery = actorQueries.get(db);
-  if (!actorQuery) {
-    actorQuery = prepareActorQuery(db);
-    actorQueries.set(db, actorQuery);
-  }
-  const [row] = await actorQuery.execute({ clinicId: claims.cid, staffId: claims.sub });
+export function toActor(row: ActorRow | undefined, claims: TokenClaims): Actor | null {
   if (!row?.active) return null;
   // iat has whole seconds: a token from the second of a revocation may predate it, so it is refused too.
-  if (row.tokensValidAfter && (claims.iat ?? 0) * 1000 < row.tokensValidAfter.getTime()) return null;
+  if (row.tokensValidAfter && (claims.iat ?? 0) * 1000 < new Date(row.tokensValidAfter).getTime()) return null;
   return {
     staffId: row.id,
     clinicId: row.clinicId,
@@ -134,8 +152,14 @@ export async function loadActor(db: Db, claims: TokenClaims): Promise<Actor | nu
     email: row.email,
     displayName: row.displayName,
     tokenId: claims.jti,
-    profile: { version: row.version, createdAt: row.createdAt, updatedAt: row.updatedAt, clinicName: row.clinicName },
+    profile: { version: row.version, createdAt: new Date(row.createdAt), updatedAt: new Date(row.updatedAt), clinicName: row.clinicName },
   };
+}
+
+/** Loads the caller on a database without request scopes (embedded PGlite). */
+export async function loadActor(db: DbOrTx, claims: TokenClaims): Promise<Actor | null> {
+  const { rows } = await db.execute<ActorRow>(sql.raw(actorStatement(claims)));
+  return toActor(rows[0], claims);
 }
 
 /** The signed-in member, as loaded by the token check in this same request. */

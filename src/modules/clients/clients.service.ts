@@ -156,10 +156,13 @@ export async function readClient(db: Db, ctx: AuthedContext, id: string): Promis
   return toClientResponse(client);
 }
 
-/** Access first (404 for another clinic's id, 403 without a relationship), then the row lock. */
+/**
+ * Access first (404 for another clinic's id, 403 without a relationship), then the row lock. A
+ * team member reads the registration but does not change it.
+ */
 async function lockForChange(tx: DbOrTx, ctx: AuthedContext, id: string): Promise<ClientRow> {
   ctx.audit.resourceId = id;
-  await authorizeClient(tx, ctx, id, 'registration');
+  await authorizeClient(tx, ctx, id, 'registration-change');
   const [row] = await tx
     .select()
     .from(clients)

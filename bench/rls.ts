@@ -1,0 +1,141 @@
+/**
+ * Row-level security cost on the read path: the same reads, in the same run, against two apps on
+ * one database — one as shipped (each request in a transaction as dialectic_app, scoped to its
+ * clinic by the policies of migration 0014), one with DB_ROW_SECURITY=off (queries straight on the
+ * pool as the owner, the policies never consulted). Rounds alternate between the two so drift on
+ * a shared machine falls on both. Goal: under 10 % added latency.
+ *
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node --import tsx bench/rls.ts
+ *
+ * Creates a fresh database on that server, drops it at the end, and writes the results into
+ * bench/README.md between the rls markers.
+ */
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { uuidv7 } from '../src/lib/ids.js';
+import { insertProgram } from '../src/modules/programs/programs.queries.js';
+import { insertStaff } from '../src/modules/staff/staff.service.js';
+import {
+  benchClinic,
+  benchEnv,
+  log,
+  machineLine,
+  ms,
+  percentile,
+  runMain,
+  secret,
+  stamp,
+  withBenchDatabase,
+  writeSection,
+} from './harness.js';
+
+const CLIENTS = 200;
+const ROUNDS = Number(process.env.RLS_ROUNDS ?? 20);
+const CALLS_PER_ROUND = Number(process.env.RLS_CALLS ?? 100);
+const CONCURRENCY = 8;
+
+runMain(async () => {
+  await withBenchDatabase('rls', async (bench) => {
+    const { seeder, clinic, admin } = await benchClinic(bench, 'rls-bench', 'Row Security Benchmark Clinic');
+    try {
+      const therapist = await insertStaff(bench.database.db, clinic.id, {
+        email: 'therapist@rls-bench.example',
+        displayName: 'Benchmark Therapist',
+        roles: ['therapist'],
+        password: secret(),
+      });
+      const { program } = await insertProgram(bench.database.db, {
+        clinicId: clinic.id,
+        name: 'Benchmark adult program',
+        kind: 'adult',
+        effectiveFrom: '2020-01-01',
+        createdBy: admin.id,
+        policy: {},
+      });
+      const clientIds = Array.from({ length: CLIENTS }, () => uuidv7());
+      await seeder.query(
+        `insert into clients (clinic_id, id, given_name, family_name, date_of_birth, program_id, primary_therapist_id, status)
+         select $1, id, 'Bench' || n, 'Synthetic', date '1990-01-01', $2, $3, 'referred'
+           from unnest($4::uuid[]) with ordinality as t(id, n)`,
+        [clinic.id, program.id, therapist.id, clientIds],
+      );
+      // Other clinics' rows, so the policy has something to filter.
+      await seeder.query(
+        `insert into clinics (id, slug, name) select gen_random_uuid(), 'other-' || n, 'Other clinic ' || n from generate_series(1, 20) n`,
+      );
+
+      const off = await buildApp(loadConfig(benchEnv(bench.url, { DB_ROW_SECURITY: 'off' })), { database: bench.database, logger: false });
+      await off.ready();
+      const apps = { on: bench.app, off };
+      const tokens = {
+        on: apps.on.jwt.sign({ sub: therapist.id, cid: clinic.id, roles: therapist.roles, jti: uuidv7() }),
+        off: apps.off.jwt.sign({ sub: therapist.id, cid: clinic.id, roles: therapist.roles, jti: uuidv7() }),
+      };
+      const reads = [
+        (i: number) => `/v1/clients/${clientIds[i % CLIENTS]}`,
+        () => '/v1/clients?limit=50',
+        (i: number) => `/v1/clients/${clientIds[i % CLIENTS]}/episodes`,
+        () => '/v1/me',
+      ];
+      const call = async (mode: 'on' | 'off', i: number) => {
+        const url = (reads[i % reads.length] as (i: number) => string)(i);
+        const response = await apps[mode].inject({ method: 'GET', url, headers: { authorization: `Bearer ${tokens[mode]}` } });
+        if (response.statusCode !== 200) throw new Error(`${mode} GET ${url}: ${response.statusCode} ${response.body.slice(0, 200)}`);
+      };
+
+      const latencies = { on: [] as number[], off: [] as number[] };
+      const throughput = { on: [] as number[], off: [] as number[] };
+      for (const mode of ['on', 'off'] as const) for (let i = 0; i < 200; i++) await call(mode, i);
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
+        for (const mode of order) {
+          for (let i = 0; i < CALLS_PER_ROUND; i++) {
+            const start = process.hrtime.bigint();
+            await call(mode, round * CALLS_PER_ROUND + i);
+            latencies[mode].push(Number(process.hrtime.bigint() - start) / 1e6);
+          }
+          const started = process.hrtime.bigint();
+          let next = 0;
+          await Promise.all(
+            Array.from({ length: CONCURRENCY }, async () => {
+              while (next < CALLS_PER_ROUND * 2) await call(mode, next++);
+            }),
+          );
+          throughput[mode].push((CALLS_PER_ROUND * 2) / (Number(process.hrtime.bigint() - started) / 1e9));
+        }
+      }
+      await off.close();
+
+      const summary = (mode: 'on' | 'off') => {
+        const sorted = [...latencies[mode]].sort((a, b) => a - b);
+        const mean = sorted.reduce((sum, value) => sum + value, 0) / sorted.length;
+        const rps = [...throughput[mode]].sort((a, b) => a - b);
+        return { mean, p50: percentile(sorted, 50), p95: percentile(sorted, 95), rps: percentile(rps, 50) };
+      };
+      const on = summary('on');
+      const offSummary = summary('off');
+      const pct = (a: number, b: number) => `${(((a - b) / b) * 100).toFixed(1)} %`;
+      const rows = [
+        '| | row-level security on | off | cost |',
+        '| --- | --- | --- | --- |',
+        `| mean latency (sequential) | ${ms(on.mean)} | ${ms(offSummary.mean)} | ${pct(on.mean, offSummary.mean)} |`,
+        `| p50 latency | ${ms(on.p50)} | ${ms(offSummary.p50)} | ${pct(on.p50, offSummary.p50)} |`,
+        `| p95 latency | ${ms(on.p95)} | ${ms(offSummary.p95)} | ${pct(on.p95, offSummary.p95)} |`,
+        `| throughput, ${CONCURRENCY} in flight (median of rounds) | ${on.rps.toFixed(0)} req/s | ${offSummary.rps.toFixed(0)} req/s | ${pct(offSummary.rps, on.rps)} |`,
+      ];
+      const cost = (on.mean - offSummary.mean) / offSummary.mean;
+      const body = [
+        `Run ${stamp(bench.started)}: \`DATABASE_URL=… node --import tsx bench/rls.ts\` — ${ROUNDS} alternating rounds of ${CALLS_PER_ROUND} sequential reads per mode (GET a client, the client list, a client's episodes, /v1/me, in turn) plus ${CALLS_PER_ROUND * 2} with ${CONCURRENCY} in flight; ${CLIENTS} clients in the clinic, 20 other clinics.`,
+        ...machineLine(bench.serverVersion),
+        '',
+        ...rows,
+        '',
+        `Goal: row-level security adds under 10 % on the read path — ${cost < 0.1 ? 'met' : 'not met'} (${(cost * 100).toFixed(1)} % on mean latency).`,
+      ].join('\n');
+      log(body);
+      await writeSection('rls', 'Row-level security: the cost on the read path', body);
+    } finally {
+      await seeder.end();
+    }
+  });
+});

@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { uuidv7 } from '../../src/lib/ids.js';
-import { openEventsWithoutChain } from '../../src/modules/chain-analyses/chain-analyses.service.js';
-import { buildTestApp, query, testDatabase } from '../helpers/app.js';
+import { buildTestApp, query } from '../helpers/app.js';
 import { clientWithCareTeam, createClientRecord } from '../helpers/factories.js';
 import { auditRecord, caller } from '../helpers/http.js';
 import { expectProblem } from '../helpers/problems.js';
@@ -292,13 +291,13 @@ describe('changing and listing chain analyses', () => {
     expect(second.items.map((a) => a.id)).toEqual([old.id]);
   });
 
-  it('openEventsWithoutChain: life-threatening events of the client, not in error, with no chain analysis', async () => {
-    const { clinic, client, therapist, url, newEvent } = await setting();
+  it('the agenda asks for an analysis of each life-threatening event of the client, not in error, that none names', async () => {
+    const { clinic, client, therapist, url, newEvent, newSession } = await setting();
     const analysed = await newEvent({ occurredAt: ago(50) });
     const open = await newEvent({ kind: 'suicide_attempt', severity: 'high', occurredAt: ago(40) });
     const crisis = await newEvent({ kind: 'suicidal_crisis_behaviour', occurredAt: ago(10) });
-    await newEvent({ kind: 'ed_visit' });
-    const erroneous = await newEvent();
+    await newEvent({ kind: 'ed_visit', occurredAt: ago(5) });
+    const erroneous = await newEvent({ occurredAt: ago(4) });
     await call(therapist.token, 'POST', `/v1/clients/${client.id}/events/${erroneous.id}/entered-in-error`, {
       reason: 'Recorded against the wrong client by mistake',
     });
@@ -306,9 +305,13 @@ describe('changing and listing chain analyses', () => {
     const other = await createClientRecord(clinic.id, { primaryTherapistId: therapist.id });
     await call(therapist.token, 'POST', `/v1/clients/${other.id}/events`, selfHarmEvent);
 
-    const { db } = await testDatabase();
-    const found = await openEventsWithoutChain(db, clinic.id, client.id);
-    expect(found.map((event) => event.id)).toEqual([open.id, crisis.id]);
+    const session = await newSession();
+    const { response } = await call(therapist.token, 'GET', `/v1/sessions/${session.id}/agenda`);
+    expect(response.statusCode).toBe(200);
+    const due = (response.json() as { computed: Array<{ kind: string; eventId?: string }> }).computed
+      .filter((item) => item.kind === 'chain-analysis-due')
+      .map((item) => item.eventId);
+    expect(due.sort()).toEqual([open.id, crisis.id].sort());
   });
 });
 

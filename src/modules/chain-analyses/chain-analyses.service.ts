@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, inArray, isNull, notExists, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { auditedTransaction } from '../../audit/writer.js';
 import type { Db, DbOrTx } from '../../db/client.js';
-import { chainAnalyses, clinicalEvents, individualSessions, lifeThreateningEventKinds, skills, targets } from '../../db/schema/index.js';
+import { chainAnalyses, clinicalEvents, individualSessions, skills, targets } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
 import { invalidField, notFound } from '../../lib/errors.js';
 import { checkIfMatch, toPage } from '../../lib/http.js';
@@ -227,30 +227,4 @@ export function updateChainAnalysis(
       .returning();
     return toChainAnalysisResponse(updated as ChainAnalysisRow);
   });
-}
-
-/** The event kinds that belong to the life-threatening targets and call for a chain analysis. */
-
-/**
- * The client's life-threatening events (not entered in error) that no chain analysis names yet,
- * oldest first: the next session's agenda raises them. The caller has authorized the client.
- */
-export function openEventsWithoutChain(db: DbOrTx, clinicId: string, clientId: string) {
-  const analysed = db
-    .select({ one: sql`1` })
-    .from(chainAnalyses)
-    .where(and(eq(chainAnalyses.clinicId, clinicalEvents.clinicId), eq(chainAnalyses.eventId, clinicalEvents.id)));
-  return db
-    .select()
-    .from(clinicalEvents)
-    .where(
-      and(
-        eq(clinicalEvents.clinicId, clinicId),
-        eq(clinicalEvents.clientId, clientId),
-        inArray(clinicalEvents.kind, [...lifeThreateningEventKinds]),
-        isNull(clinicalEvents.enteredInErrorAt),
-        notExists(analysed),
-      ),
-    )
-    .orderBy(asc(clinicalEvents.occurredAt), asc(clinicalEvents.id));
 }

@@ -82,6 +82,8 @@ describe('a database that cannot be reached', () => {
     const pending = app.inject({ method: 'GET', url: '/v1/me', headers: { ...bearer(tokenFor(app, admin)), 'x-request-id': requestId } });
     let terminated = false;
     for (let attempt = 0; attempt < 100 && !terminated; attempt++) {
+      // Inside the locker's transaction the activity view is a snapshot: take a fresh one each time.
+      await locker.query('select pg_stat_clear_snapshot()');
       const { rows: waiting } = await locker.query<{ ended: boolean }>(
         `select pg_terminate_backend(pid) as ended from pg_stat_activity
           where datname = current_database() and pid <> pg_backend_pid() and wait_event_type = 'Lock'`,

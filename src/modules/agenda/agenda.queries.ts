@@ -25,7 +25,7 @@ const ltKinds = sql`${`{${lifeThreateningEventKinds.join(',')}}`}::text[]`;
 
 export interface WindowStart {
   previous: AgendaInput['previous'];
-  policy: { weekStartsOn: number; urgeThreshold: number } | null;
+  policy: { weekStartsOn: number; agendaUrgeThreshold: number } | null;
   /** The client's first diary day on or after `floorDay`, when there is no previous session. */
   firstDay: string | null;
 }
@@ -47,7 +47,7 @@ export async function loadWindowStart(db: DbOrTx, session: SessionKey, floorDay:
            and s.attendance in ('attended', 'late') and s.id <> ${session.id}
          order by s.scheduled_start desc, s.id desc limit 1) p) as previous,
       (select row_to_json(p) from (
-        select pp.week_starts_on as "weekStartsOn", pp.agenda_urge_threshold as "urgeThreshold"
+        select pp.week_starts_on as "weekStartsOn", pp.agenda_urge_threshold as "agendaUrgeThreshold"
           from clients c
           join program_policies pp on pp.clinic_id = c.clinic_id and pp.program_id = c.program_id
          where c.clinic_id = ${clinicId} and c.id = ${clientId} and pp.effective_from <= ${dateOf(session.scheduledStart)}::date

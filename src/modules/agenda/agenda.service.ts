@@ -26,9 +26,7 @@ async function computeFor(db: DbOrTx, session: SessionRow, withSaved = false) {
   const floor = new Date(to.getTime() - 28 * DAY);
   const start = await loadWindowStart(db, session, dateOf(floor));
   const from = start.previous?.scheduledStart ?? (start.firstDay ? new Date(`${start.firstDay}T00:00:00.000Z`) : floor);
-  const { weekStartsOn, agendaUrgeThreshold } = start.policy
-    ? { weekStartsOn: start.policy.weekStartsOn, agendaUrgeThreshold: start.policy.urgeThreshold }
-    : defaultPolicy('adult');
+  const { weekStartsOn, agendaUrgeThreshold } = start.policy ?? defaultPolicy('adult');
   const { saved, ...data } = await loadWindow(db, session, { from, firstWeek: weekStartOf(dateOf(from), weekStartsOn) }, withSaved);
   const input: AgendaInput = { from, to, weekStartsOn, urgeThreshold: agendaUrgeThreshold, ...data, previous: start.previous };
   return { computed: { items: computeAgenda(input), from, to }, saved };

@@ -22,7 +22,8 @@ export interface AgendaInput {
 }
 
 const DAY = 86_400_000;
-const dateOf = (at: Date) => at.toISOString().slice(0, 10);
+/** The UTC calendar date of an instant (YYYY-MM-DD). */
+export const dateOf = (at: Date) => at.toISOString().slice(0, 10);
 const atDay = (day: string) => new Date(`${day}T00:00:00.000Z`).toISOString();
 const addDays = (day: string, n: number) => dateOf(new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY));
 /** The first day of the week holding `day`, for weeks starting on ISO weekday `startsOn`. */

@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { lifeThreateningEventKinds } from '../../db/schema/index.js';
-import type { AgendaInput } from './agenda.compute.js';
+import { policyInForceQuery } from '../programs/programs.queries.js';
+import { type AgendaInput, dateOf } from './agenda.compute.js';
 import type { AgendaItem } from './agenda.schema.js';
 
 /**
@@ -20,7 +21,6 @@ interface SessionKey {
 
 type Stamp = string;
 const at = (value: Stamp) => new Date(value);
-const dateOf = (value: Date) => value.toISOString().slice(0, 10);
 const ltKinds = sql`${`{${lifeThreateningEventKinds.join(',')}}`}::text[]`;
 
 export interface WindowStart {
@@ -46,12 +46,10 @@ export async function loadWindowStart(db: DbOrTx, session: SessionKey, floorDay:
          where s.clinic_id = ${clinicId} and s.client_id = ${clientId} and s.scheduled_start < ${to}::timestamptz
            and s.attendance in ('attended', 'late') and s.id <> ${session.id}
          order by s.scheduled_start desc, s.id desc limit 1) p) as previous,
-      (select row_to_json(p) from (
-        select pp.week_starts_on as "weekStartsOn", pp.agenda_urge_threshold as "agendaUrgeThreshold"
-          from clients c
-          join program_policies pp on pp.clinic_id = c.clinic_id and pp.program_id = c.program_id
-         where c.clinic_id = ${clinicId} and c.id = ${clientId} and pp.effective_from <= ${dateOf(session.scheduledStart)}::date
-         order by pp.effective_from desc, pp.version desc limit 1) p) as policy,
+      (select json_build_object('weekStartsOn', p.week_starts_on, 'agendaUrgeThreshold', p.agenda_urge_threshold)
+         from clients c
+        cross join lateral ${policyInForceQuery(db, clinicId, sql`c.program_id`, sql`${dateOf(session.scheduledStart)}::date`)} p
+        where c.clinic_id = ${clinicId} and c.id = ${clientId}) as policy,
       (select min(d.day)::text
          from diary_days d
          join diary_cards dc on dc.clinic_id = d.clinic_id and dc.id = d.card_id

@@ -8,12 +8,11 @@ import { checkIfMatch } from '../../lib/http.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { defaultPolicy } from '../programs/programs.queries.js';
 import { authorizeSession, type SessionRow } from '../sessions/sessions.service.js';
-import { type AgendaInput, computeAgenda, weekStartOf } from './agenda.compute.js';
-import { loadWindow, loadWindowStart, type SavedAgenda } from './agenda.queries.js';
+import { type AgendaInput, computeAgenda, dateOf, weekStartOf } from './agenda.compute.js';
+import { loadWindow, loadWindowStart } from './agenda.queries.js';
 import type { AgendaItem, AgendaResponse, PutAgendaBody } from './agenda.schema.js';
 
 const DAY = 86_400_000;
-const dateOf = (at: Date) => at.toISOString().slice(0, 10);
 
 /**
  * Gathers the client's data for the window [previous attended or late session, this session) and
@@ -32,25 +31,26 @@ async function computeFor(db: DbOrTx, session: SessionRow, withSaved = false) {
   return { computed: { items: computeAgenda(input), from, to }, saved };
 }
 
-async function stored(db: DbOrTx, session: SessionRow, forUpdate = false) {
-  const select = db
+/** The saved agenda, locked for the save that replaces it. */
+async function lockSaved(tx: DbOrTx, session: SessionRow) {
+  const [row] = await tx
     .select()
     .from(sessionAgendas)
-    .where(and(eq(sessionAgendas.clinicId, session.clinicId), eq(sessionAgendas.sessionId, session.id)));
-  const [row] = forUpdate ? await select.for('update') : await select;
+    .where(and(eq(sessionAgendas.clinicId, session.clinicId), eq(sessionAgendas.sessionId, session.id)))
+    .for('update');
   return row;
 }
 
 const toResponse = (
   session: SessionRow,
   computed: { items: AgendaItem[]; from: Date; to: Date },
-  saved: SavedAgenda | null | undefined,
+  saved: { computed: unknown[]; final: unknown[]; version: number } | null | undefined,
 ): AgendaResponse => ({
   sessionId: session.id,
   window: { from: computed.from.toISOString(), to: computed.to.toISOString() },
   computed: computed.items,
-  final: saved ? saved.final : null,
-  savedComputed: saved ? saved.computed : null,
+  final: saved ? (saved.final as AgendaItem[]) : null,
+  savedComputed: saved ? (saved.computed as AgendaItem[]) : null,
   version: saved?.version ?? null,
 });
 
@@ -76,7 +76,7 @@ export function saveAgenda(
 ): Promise<AgendaResponse> {
   return auditedTransaction(db, ctx, async (tx) => {
     const session = await authorizeSession(tx, ctx, sessionId, true);
-    const existing = await stored(tx, session, true);
+    const existing = await lockSaved(tx, session);
     if (existing) checkIfMatch(ifMatch, existing.version);
     else if (ifMatch) throw new AppError('precondition_failed', 'This session has no saved agenda yet; save it without If-Match');
     const { computed } = await computeFor(tx, session);
@@ -106,6 +106,6 @@ export function saveAgenda(
       .onConflictDoUpdate({ target: [sessionAgendas.clinicId, sessionAgendas.sessionId], set: values })
       .returning();
     ctx.audit.details = { toVersion: version, ordered: input.order.length, added: input.added.length };
-    return toResponse(session, computed, row && { ...row, computed: row.computed as AgendaItem[], final: row.final as AgendaItem[] });
+    return toResponse(session, computed, row);
   });
 }

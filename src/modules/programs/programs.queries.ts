@@ -1,4 +1,4 @@
-import { and, desc, eq, lte } from 'drizzle-orm';
+import { and, desc, eq, lte, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { type programKinds, programPolicies, programs } from '../../db/schema/index.js';
 import { invalidField } from '../../lib/errors.js';
@@ -38,14 +38,13 @@ export function defaultPolicy(kind: ProgramKind): PolicySettings {
   };
 }
 
-/** The policy version in force on a date (YYYY-MM-DD): the latest version effective on or before it. */
-export async function policyInForce(
-  db: DbOrTx,
-  clinicId: string,
-  programId: string,
-  onDate: string,
-): Promise<ProgramPolicyRow | undefined> {
-  const [policy] = await db
+/**
+ * The policy version in force on a date (YYYY-MM-DD): the latest version effective on or before it.
+ * As a query, so a statement that needs it beside other reads can embed it (a lateral subquery,
+ * with the program and the date given as SQL).
+ */
+export function policyInForceQuery(db: DbOrTx, clinicId: string, programId: string | SQL, onDate: string | SQL) {
+  return db
     .select()
     .from(programPolicies)
     .where(
@@ -53,6 +52,15 @@ export async function policyInForce(
     )
     .orderBy(desc(programPolicies.effectiveFrom), desc(programPolicies.version))
     .limit(1);
+}
+
+export async function policyInForce(
+  db: DbOrTx,
+  clinicId: string,
+  programId: string,
+  onDate: string,
+): Promise<ProgramPolicyRow | undefined> {
+  const [policy] = await policyInForceQuery(db, clinicId, programId, onDate);
   return policy;
 }
 

@@ -17,6 +17,7 @@ import { inUuids, uuidArray } from '../../db/uuid-array.js';
 import { type EpisodeStanding, evaluateEpisodes } from '../attendance/attendance.queries.js';
 import { actionTaken, addDays } from '../diary-cards/diary-cards.merge.js';
 import { daysInHospital } from '../events/events.service.js';
+import { policyInForceQuery } from '../programs/programs.queries.js';
 import type { ClientSummary, DiaryWeek, PrepPeriod } from './team-prep.schema.js';
 
 /** The weeks of diary trends a summary shows. */
@@ -68,11 +69,7 @@ async function loadDiaryDays(db: DbOrTx, clinicId: string, ids: string[], period
       select c.id as client_id,
         (${to} - ((extract(isodow from ${to})::int - coalesce(p.week_starts_on, 1) + 7) % 7) - 7 * g)::date as week_start
       from clients c
-      left join lateral (
-        select pp.week_starts_on from program_policies pp
-        where pp.clinic_id = c.clinic_id and pp.program_id = c.program_id and pp.effective_from <= ${to}
-        order by pp.effective_from desc, pp.version desc limit 1
-      ) p on true
+      left join lateral ${policyInForceQuery(db, clinicId, sql`c.program_id`, to)} p on true
       cross join generate_series(0, ${WEEKS - 1}) g
       where c.clinic_id = ${clinicId} and c.id = any(${uuidArray(ids)})
     )

@@ -1,7 +1,7 @@
-import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { clinicDateToday } from '../../db/clinic-date.js';
-import { clinics, fourMissOverrides, programPolicies, treatmentEpisodes } from '../../db/schema/index.js';
+import { type fourMissOverrides, treatmentEpisodes } from '../../db/schema/index.js';
 import { uuidArray } from '../../db/uuid-array.js';
 import type { AuditNotes } from '../../lib/context.js';
 import type { ProgramPolicyRow } from '../programs/programs.queries.js';
@@ -73,35 +73,82 @@ type OccurrenceRow = {
   group_id: string | null;
 };
 
+type EpisodeRow = {
+  id: string;
+  clientId: string;
+  programId: string;
+  contractStart: string;
+  contractEnd: string | null;
+  fourMissMetOn: string | null;
+  fourMissModalities: Modality[];
+  version: number;
+};
+
 /**
- * The scheduled occurrences of both modalities since each episode became active, up to now, in
- * the clinic's time zone (four_miss_occurrences, migrations 0008 and 0011). With `trailingOnly`, only those
- * from each client's last occurrence that counts as attended under any policy: nothing before it
- * can be part of the trailing streak, so the at-risk list and re-evaluation read a few rows per
- * client instead of a year of them; `since` adds every occurrence from that date on (a report over
- * a recent period).
+ * Everything the four-miss rule reads for the given clients, in one statement (re-evaluation runs
+ * on every attendance write, where each round trip counts): the clinic's date; each active episode;
+ * every policy version of their programs, oldest first; the overrides recorded on those episodes;
+ * and the scheduled occurrences of both modalities since each episode became active, up to now, in
+ * the clinic's time zone (four_miss_occurrences, migrations 0008 and 0011). With `trailingOnly`,
+ * only those from each client's last occurrence that counts as attended under any policy: nothing
+ * before it can be part of the trailing streak, so the at-risk list and re-evaluation read a few
+ * rows per client instead of a year of them; `since` adds every occurrence from that date on (a
+ * report over a recent period).
  */
-async function loadOccurrences(db: DbOrTx, clinicId: string, clientIds: string[], trailingOnly: boolean, since: string | null) {
-  const result = await db.execute(
-    sql`select * from four_miss_occurrences(${clinicId}, ${uuidArray(clientIds)}, ${trailingOnly}, ${since}::date)`,
-  );
+async function loadEvaluation(db: DbOrTx, clinicId: string, clientIds: string[], trailingOnly: boolean, since: string | null) {
+  const ids = uuidArray(clientIds);
+  const { rows } = await db.execute<{
+    today: string;
+    episodes: EpisodeRow[];
+    policies: FourMissPolicy[];
+    overrides: Array<Omit<OverrideRow, 'createdAt'> & { createdAt: string }>;
+    occurrences: OccurrenceRow[];
+  }>(sql`
+    with ep as (
+      select e.id, e.client_id, e.program_id, e.contract_start, e.contract_end, e.four_miss_met_on, e.four_miss_modalities, e.version
+        from treatment_episodes e
+       where e.clinic_id = ${clinicId} and e.status = 'active' and e.contract_start is not null and e.client_id = any(${ids}))
+    select
+      ((now() at time zone c.time_zone)::date)::text as today,
+      (select coalesce(json_agg(json_build_object('id', ep.id, 'clientId', ep.client_id, 'programId', ep.program_id,
+          'contractStart', ep.contract_start, 'contractEnd', ep.contract_end, 'fourMissMetOn', ep.four_miss_met_on,
+          'fourMissModalities', ep.four_miss_modalities, 'version', ep.version)), '[]') from ep) as episodes,
+      (select coalesce(json_agg(json_build_object('programId', p.program_id, 'version', p.version, 'effectiveFrom', p.effective_from,
+          'fourMissThreshold', p.four_miss_threshold, 'missCountingUnit', p.miss_counting_unit,
+          'countedModalities', p.counted_modalities, 'latenessMissMinutes', p.lateness_miss_minutes,
+          'lateCancelMissHours', p.late_cancel_miss_hours, 'overrideAllowed', p.override_allowed,
+          'weekStartsOn', p.week_starts_on) order by p.effective_from, p.version), '[]')
+         from program_policies p
+        where p.clinic_id = ${clinicId} and p.program_id in (select ep.program_id from ep)) as policies,
+      (select coalesce(json_agg(json_build_object('clinicId', o.clinic_id, 'id', o.id, 'clientId', o.client_id,
+          'episodeId', o.episode_id, 'modality', o.modality, 'metOn', o.met_on, 'streak', o.streak,
+          'policyVersion', o.policy_version, 'reason', o.reason, 'overriddenBy', o.overridden_by, 'createdAt', o.created_at)), '[]')
+         from four_miss_overrides o
+        where o.clinic_id = ${clinicId} and o.episode_id in (select ep.id from ep)) as overrides,
+      (select coalesce(json_agg(f order by f.client_id, f.modality, f.date, f.at_ms, f.id), '[]')
+         from four_miss_occurrences(${clinicId}, ${ids}, ${trailingOnly}, ${since}::date) f) as occurrences
+    from clinics c
+   where c.id = ${clinicId}`);
+  const row = rows[0];
+  if (!row) return null;
   const byClient = new Map<string, Occurrence[]>();
-  for (const row of result.rows as OccurrenceRow[]) {
-    const list = byClient.get(row.client_id) ?? [];
+  for (const o of row.occurrences) {
+    const list = byClient.get(o.client_id) ?? [];
     list.push({
-      modality: row.modality,
-      id: row.id,
-      date: row.date,
-      at: row.at_ms === null ? null : new Date(Number(row.at_ms)),
-      kind: row.kind,
-      lateMinutes: row.late_minutes,
-      leftEarlyMinutes: row.left_early_minutes,
-      noticeHours: row.notice_hours,
-      groupId: row.group_id,
+      modality: o.modality,
+      id: o.id,
+      date: o.date,
+      at: o.at_ms === null ? null : new Date(o.at_ms),
+      kind: o.kind,
+      lateMinutes: o.late_minutes,
+      leftEarlyMinutes: o.left_early_minutes,
+      noticeHours: o.notice_hours,
+      groupId: o.group_id,
     });
-    byClient.set(row.client_id, list);
+    byClient.set(o.client_id, list);
   }
-  return byClient;
+  const overrides: OverrideRow[] = row.overrides.map((o) => ({ ...o, createdAt: new Date(o.createdAt) }));
+  return { today: row.today, episodes: row.episodes, policies: row.policies, overrides, occurrences: byClient };
 }
 
 /** Today's date in the clinic's time zone. */
@@ -123,62 +170,9 @@ export async function evaluateEpisodes(
 ): Promise<EpisodeStanding[]> {
   const ids = [...new Set(clientIds)];
   if (ids.length === 0) return [];
-  // Each active episode with every policy version of its program (and the clinic's date), in one
-  // query: re-evaluation runs on every attendance write, where each round trip counts.
-  const te = treatmentEpisodes;
-  const pp = programPolicies;
-  const rows = await db
-    .select({
-      episode: {
-        id: te.id,
-        clientId: te.clientId,
-        programId: te.programId,
-        contractStart: te.contractStart,
-        contractEnd: te.contractEnd,
-        fourMissMetOn: te.fourMissMetOn,
-        fourMissModalities: te.fourMissModalities,
-        version: te.version,
-      },
-      policy: {
-        programId: pp.programId,
-        version: pp.version,
-        effectiveFrom: pp.effectiveFrom,
-        fourMissThreshold: pp.fourMissThreshold,
-        missCountingUnit: pp.missCountingUnit,
-        countedModalities: pp.countedModalities,
-        latenessMissMinutes: pp.latenessMissMinutes,
-        lateCancelMissHours: pp.lateCancelMissHours,
-        overrideAllowed: pp.overrideAllowed,
-        weekStartsOn: pp.weekStartsOn,
-      },
-      today: sql<string>`((now() at time zone ${clinics.timeZone})::date)::text`,
-    })
-    .from(treatmentEpisodes)
-    .innerJoin(clinics, eq(clinics.id, treatmentEpisodes.clinicId))
-    .innerJoin(
-      programPolicies,
-      and(eq(programPolicies.clinicId, treatmentEpisodes.clinicId), eq(programPolicies.programId, treatmentEpisodes.programId)),
-    )
-    .where(
-      and(
-        eq(treatmentEpisodes.clinicId, clinicId),
-        eq(treatmentEpisodes.status, 'active'),
-        sql`${te.clientId} = any(${uuidArray(ids)})`,
-        isNotNull(treatmentEpisodes.contractStart),
-      ),
-    )
-    .orderBy(asc(programPolicies.effectiveFrom), asc(programPolicies.version));
-  const today = rows[0]?.today;
-  if (!today) return [];
-  const episodes = [...new Map(rows.map((row) => [row.episode.id, row.episode])).values()];
-  const policies = [...new Map(rows.map((row) => [`${row.policy.programId}:${row.policy.version}`, row.policy])).values()];
-  const occurrences = await loadOccurrences(
-    db,
-    clinicId,
-    episodes.map((e) => e.clientId),
-    options.trailingOnly,
-    options.since ?? null,
-  );
+  const loaded = await loadEvaluation(db, clinicId, ids, options.trailingOnly, options.since ?? null);
+  if (!loaded) return [];
+  const { today, episodes, policies, overrides, occurrences } = loaded;
 
   const computed = episodes.flatMap((episode) => {
     const versions = policies.filter((p) => p.programId === episode.programId);
@@ -192,16 +186,6 @@ export async function evaluateEpisodes(
     });
     return [{ episode, policy, modalities }];
   });
-
-  // Overrides matter only for met streaks, which are rare: read them only then.
-  const metEpisodes = computed.filter((c) => c.modalities.some((m) => m.streak.metOn !== null)).map((c) => c.episode.id);
-  const overrides =
-    metEpisodes.length === 0
-      ? []
-      : await db
-          .select()
-          .from(fourMissOverrides)
-          .where(and(eq(fourMissOverrides.clinicId, clinicId), inArray(fourMissOverrides.episodeId, metEpisodes)));
 
   const standings = computed.map(({ episode, policy, modalities: judged }): EpisodeStanding => {
     const modalities = judged.map(

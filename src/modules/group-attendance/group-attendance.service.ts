@@ -1,87 +1,46 @@
-import { and, eq, gte, isNull, lte, or, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { auditedTransaction } from '../../audit/writer.js';
 import type { Db, DbOrTx } from '../../db/client.js';
-import { clients, groupAttendance, groupEnrollments, groupSessions } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
-import { AppError, invalidField, notFound } from '../../lib/errors.js';
-import { authorizeGroup } from '../../policy/group-access.js';
+import { AppError, invalidField } from '../../lib/errors.js';
+import { authorizeGroupSession, type GroupSessionRow } from '../../policy/group-access.js';
 import { reevaluateFourMiss } from '../attendance/attendance.queries.js';
 import { today } from '../programs/programs.queries.js';
 import type { AttendanceEntry, PutAttendanceBody, SessionAttendanceResponse } from './group-attendance.schema.js';
 
-type GroupSessionRow = typeof groupSessions.$inferSelect;
 type RosterEntry = SessionAttendanceResponse['roster'][number];
+type Recorded = NonNullable<RosterEntry['attendance']>;
 
-const a = groupAttendance;
-const e = groupEnrollments;
-const clientName = {
-  clientId: clients.id,
-  givenName: clients.givenName,
-  familyName: clients.familyName,
-  preferredName: clients.preferredName,
-};
+/** A recorded row of the alias `a` as the response shows it, built in SQL for the roster read and the write alike. */
+const recordedJson = sql`json_build_object('status', a.status, 'lateMinutes', a.late_minutes, 'leftEarlyMinutes', a.left_early_minutes,
+  'noticeHours', a.notice_hours, 'homeworkReviewed', a.homework_reviewed, 'recordedBy', a.recorded_by, 'version', a.version,
+  'updatedAt', a.updated_at)`;
 
-/** Loads a group session of the caller's clinic (404 otherwise) and checks the caller may work with its group. */
-async function authorizeSession(db: DbOrTx, ctx: AuthedContext, sessionId: string, admin: boolean, forUpdate = false) {
-  ctx.audit.resourceId = sessionId;
-  const select = db
-    .select()
-    .from(groupSessions)
-    .where(and(eq(groupSessions.clinicId, ctx.actor.clinicId), eq(groupSessions.id, sessionId)));
-  const [session] = forUpdate ? await select.for('update') : await select;
-  if (!session) throw notFound('Group session');
-  await authorizeGroup(db, ctx, session.groupId, 'lead', { admin });
-  return session;
+type RecordedJson = Omit<Recorded, 'updatedAt'> & { updatedAt: string };
+const fromJson = (row: RecordedJson): Recorded => ({ ...row, updatedAt: new Date(row.updatedAt) });
+
+/**
+ * The session's roster as it stands, in one query: each client enrolled in the group on the
+ * session's date (with that enrollment) and each client with a recorded row (with it), by name.
+ * Written in SQL: this runs on every attendance write, and the query builder's cost for a
+ * full join of two subqueries was a large part of the request.
+ */
+async function loadRoster(db: DbOrTx, session: GroupSessionRow): Promise<Map<string, RosterEntry>> {
+  const { clinicId, groupId, date, id } = session;
+  const { rows } = await db.execute<Omit<RosterEntry, 'attendance'> & { attendance: RecordedJson | null }>(sql`
+    select c.id as "clientId", c.given_name as "givenName", c.family_name as "familyName", c.preferred_name as "preferredName",
+           en.id as "enrollmentId", case when a.client_id is null then null else ${recordedJson} end as attendance
+      from (select e.client_id, e.id from group_enrollments e
+             where e.clinic_id = ${clinicId} and e.group_id = ${groupId} and e.start_date <= ${date}::date
+               and (e.end_date is null or e.end_date >= ${date}::date)) en
+      full join (select * from group_attendance r where r.clinic_id = ${clinicId} and r.session_id = ${id}) a
+        on a.client_id = en.client_id
+      join clients c on c.clinic_id = ${clinicId} and c.id = coalesce(en.client_id, a.client_id)`);
+  return new Map(rows.map((row) => [row.clientId, { ...row, attendance: row.attendance === null ? null : fromJson(row.attendance) }]));
 }
 
-/** The enrollments of the session's group that cover its date, by client. */
-async function enrolledOn(db: DbOrTx, session: GroupSessionRow) {
-  const rows = await db
-    .select({ ...clientName, enrollmentId: e.id })
-    .from(e)
-    .innerJoin(clients, and(eq(clients.clinicId, e.clinicId), eq(clients.id, e.clientId)))
-    .where(
-      and(
-        eq(e.clinicId, session.clinicId),
-        eq(e.groupId, session.groupId),
-        lte(e.startDate, session.date),
-        or(isNull(e.endDate), gte(e.endDate, session.date)),
-      ),
-    );
-  return new Map(rows.map((row) => [row.clientId, row]));
-}
-
-/** The session and its roster: the clients enrolled on its date and anyone with a recorded row, by name. */
-async function sessionAttendance(
-  db: DbOrTx,
-  ctx: AuthedContext,
-  session: GroupSessionRow,
-  enrolled?: Awaited<ReturnType<typeof enrolledOn>>,
-): Promise<SessionAttendanceResponse> {
-  enrolled ??= await enrolledOn(db, session);
-  const recorded = await db
-    .select({ ...clientName, attendance: a })
-    .from(a)
-    .innerJoin(clients, and(eq(clients.clinicId, a.clinicId), eq(clients.id, a.clientId)))
-    .where(and(eq(a.clinicId, session.clinicId), eq(a.sessionId, session.id)));
-  const roster = new Map<string, RosterEntry>();
-  for (const { enrollmentId, ...name } of enrolled.values()) roster.set(name.clientId, { ...name, enrollmentId, attendance: null });
-  for (const { attendance: row, ...name } of recorded) {
-    roster.set(name.clientId, {
-      ...name,
-      enrollmentId: enrolled.get(name.clientId)?.enrollmentId ?? null,
-      attendance: {
-        status: row.status,
-        lateMinutes: row.lateMinutes,
-        leftEarlyMinutes: row.leftEarlyMinutes,
-        noticeHours: row.noticeHours,
-        homeworkReviewed: row.homeworkReviewed,
-        recordedBy: row.recordedBy,
-        version: row.version,
-        updatedAt: row.updatedAt,
-      },
-    });
-  }
+/** The response: the session and its roster sorted by name; the clients shown go into the audit record. */
+function respond(ctx: AuthedContext, session: GroupSessionRow, roster: Map<string, RosterEntry>): SessionAttendanceResponse {
   const sorted = [...roster.values()].sort(
     (x, y) => x.familyName.localeCompare(y.familyName) || x.givenName.localeCompare(y.givenName) || x.clientId.localeCompare(y.clientId),
   );
@@ -92,8 +51,8 @@ async function sessionAttendance(
 }
 
 export async function readAttendance(db: Db, ctx: AuthedContext, sessionId: string): Promise<SessionAttendanceResponse> {
-  const session = await authorizeSession(db, ctx, sessionId, true);
-  return sessionAttendance(db, ctx, session);
+  const session = await authorizeGroupSession(db, ctx, sessionId, 'lead', { admin: true });
+  return respond(ctx, session, await loadRoster(db, session));
 }
 
 /** The detail fields of one entry must match its status: each one is required by its status and refused for any other. */
@@ -119,7 +78,7 @@ function checkEntry(entry: AttendanceEntry, index: number) {
  */
 export function putAttendance(db: Db, ctx: AuthedContext, sessionId: string, input: PutAttendanceBody): Promise<SessionAttendanceResponse> {
   return auditedTransaction(db, ctx, async (tx) => {
-    const session = await authorizeSession(tx, ctx, sessionId, false, true);
+    const session = await authorizeGroupSession(tx, ctx, sessionId, 'lead', { forUpdate: true });
     if (session.status === 'cancelled_by_clinic') {
       throw new AppError('conflict', 'This session was cancelled by the clinic; attendance is not recorded for it');
     }
@@ -131,43 +90,37 @@ export function putAttendance(db: Db, ctx: AuthedContext, sessionId: string, inp
       seen.add(entry.clientId);
       checkEntry(entry, index);
     });
-    const enrolled = await enrolledOn(tx, session);
+    // The session's lock keeps the roster as read until this transaction ends.
+    const roster = await loadRoster(tx, session);
     input.entries.forEach((entry, index) => {
-      if (!enrolled.has(entry.clientId))
+      if (!roster.get(entry.clientId)?.enrollmentId)
         throw invalidField(`entries.${index}.clientId`, `is not enrolled in this group on ${session.date}`);
     });
 
-    const changed = await tx
-      .insert(a)
-      .values(
-        input.entries.map((entry) => ({
-          clinicId: session.clinicId,
-          sessionId: session.id,
-          clientId: entry.clientId,
-          status: entry.status,
-          lateMinutes: entry.lateMinutes ?? null,
-          leftEarlyMinutes: entry.leftEarlyMinutes ?? null,
-          noticeHours: entry.noticeHours ?? null,
-          homeworkReviewed: entry.homeworkReviewed,
-          recordedBy: ctx.actor.staffId,
-        })),
-      )
-      .onConflictDoUpdate({
-        target: [a.clinicId, a.sessionId, a.clientId],
-        set: {
-          status: sql`excluded.status`,
-          lateMinutes: sql`excluded.late_minutes`,
-          leftEarlyMinutes: sql`excluded.left_early_minutes`,
-          noticeHours: sql`excluded.notice_hours`,
-          homeworkReviewed: sql`excluded.homework_reviewed`,
-          recordedBy: sql`excluded.recorded_by`,
-          version: sql`${a.version} + 1`,
-          updatedAt: sql`now()`,
-        },
-        setWhere: sql`(${a.status}, ${a.lateMinutes}, ${a.leftEarlyMinutes}, ${a.noticeHours}, ${a.homeworkReviewed})
-          is distinct from (excluded.status, excluded.late_minutes, excluded.left_early_minutes, excluded.notice_hours, excluded.homework_reviewed)`,
-      })
-      .returning({ clientId: a.clientId });
+    // One parameter for the whole roster; only rows whose values change are updated and returned.
+    const entries = input.entries.map((entry) => ({
+      client_id: entry.clientId,
+      status: entry.status,
+      late_minutes: entry.lateMinutes ?? null,
+      left_early_minutes: entry.leftEarlyMinutes ?? null,
+      notice_hours: entry.noticeHours ?? null,
+      homework_reviewed: entry.homeworkReviewed,
+    }));
+    const { rows: changed } = await tx.execute<{ clientId: string; attendance: RecordedJson }>(sql`
+      insert into group_attendance as a
+             (clinic_id, session_id, client_id, status, late_minutes, left_early_minutes, notice_hours, homework_reviewed, recorded_by)
+      select ${session.clinicId}, ${session.id}, r.client_id, r.status, r.late_minutes, r.left_early_minutes, r.notice_hours,
+             r.homework_reviewed, ${ctx.actor.staffId}
+        from jsonb_to_recordset(${JSON.stringify(entries)}::jsonb)
+          as r (client_id uuid, status text, late_minutes int, left_early_minutes int, notice_hours int, homework_reviewed boolean)
+      on conflict (clinic_id, session_id, client_id) do update
+         set status = excluded.status, late_minutes = excluded.late_minutes, left_early_minutes = excluded.left_early_minutes,
+             notice_hours = excluded.notice_hours, homework_reviewed = excluded.homework_reviewed,
+             recorded_by = excluded.recorded_by, version = a.version + 1, updated_at = now()
+       where (a.status, a.late_minutes, a.left_early_minutes, a.notice_hours, a.homework_reviewed)
+             is distinct from (excluded.status, excluded.late_minutes, excluded.left_early_minutes, excluded.notice_hours,
+                               excluded.homework_reviewed)
+      returning a.client_id as "clientId", ${recordedJson} as attendance`);
     // Only a changed row can move a streak.
     await reevaluateFourMiss(
       tx,
@@ -176,6 +129,10 @@ export function putAttendance(db: Db, ctx: AuthedContext, sessionId: string, inp
       ctx.audit,
     );
     ctx.audit.details = { recorded: input.entries.length, changed: changed.length };
-    return sessionAttendance(tx, ctx, session, enrolled);
+    for (const { clientId, attendance } of changed) {
+      const entry = roster.get(clientId);
+      if (entry) entry.attendance = fromJson(attendance);
+    }
+    return respond(ctx, session, roster);
   });
 }

@@ -1,13 +1,13 @@
 import { and, asc, eq, gte, isNull, lte, or, sql } from 'drizzle-orm';
 import { auditedTransaction } from '../../audit/writer.js';
-import type { Db, DbOrTx } from '../../db/client.js';
+import type { Db } from '../../db/client.js';
 import { onUniqueViolation } from '../../db/errors.js';
 import { type CurriculumBlock, groupEnrollments, groupSessions } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
-import { AppError, invalidField, notFound } from '../../lib/errors.js';
+import { AppError, invalidField } from '../../lib/errors.js';
 import { checkIfMatch, toPage } from '../../lib/http.js';
 import { uuidv7 } from '../../lib/ids.js';
-import { authorizeGroup, type SkillsGroupRow } from '../../policy/group-access.js';
+import { authorizeGroup, authorizeGroupSession, type SkillsGroupRow } from '../../policy/group-access.js';
 import { reevaluateFourMiss } from '../attendance/attendance.queries.js';
 import { checkSkills } from '../skills/skills.queries.js';
 import { type CurriculumPosition, curriculumPosition, cycleWeekOf, datesOnWeekday } from '../skills-groups/skills-groups.curriculum.js';
@@ -39,19 +39,6 @@ const toResponse = (row: GroupSessionRow): GroupSessionResponse => ({
   createdAt: row.createdAt,
   updatedAt: row.updatedAt,
 });
-
-/** Loads a session of the caller's clinic (404 otherwise) and checks the caller's access to its group. */
-async function authorizeGroupSession(db: DbOrTx, ctx: AuthedContext, sessionId: string, need: 'read' | 'lead') {
-  ctx.audit.resourceId = sessionId;
-  const select = db
-    .select()
-    .from(groupSessions)
-    .where(and(eq(groupSessions.clinicId, ctx.actor.clinicId), eq(groupSessions.id, sessionId)));
-  const [session] = need === 'lead' ? await select.for('update') : await select;
-  if (!session) throw notFound('Group session');
-  await authorizeGroup(db, ctx, session.groupId, need, { admin: true });
-  return session;
-}
 
 function checkActive(group: SkillsGroupRow) {
   if (!group.active) throw new AppError('conflict', 'The group is inactive; reactivate it before adding sessions');
@@ -184,7 +171,7 @@ export function generateGroupSessions(db: Db, ctx: AuthedContext, groupId: strin
 }
 
 export async function readGroupSession(db: Db, ctx: AuthedContext, sessionId: string): Promise<GroupSessionResponse> {
-  return toResponse(await authorizeGroupSession(db, ctx, sessionId, 'read'));
+  return toResponse(await authorizeGroupSession(db, ctx, sessionId, 'read', { admin: true }));
 }
 
 const refuseCancelled = (session: GroupSessionRow, doing: string) => {
@@ -200,7 +187,7 @@ export function updateGroupSession(
   input: UpdateGroupSessionBody,
 ): Promise<GroupSessionResponse> {
   return auditedTransaction(db, ctx, async (tx) => {
-    const current = await authorizeGroupSession(tx, ctx, sessionId, 'lead');
+    const current = await authorizeGroupSession(tx, ctx, sessionId, 'lead', { admin: true, forUpdate: true });
     checkIfMatch(ifMatch, current.version);
     refuseCancelled(current, 'changed');
     const next: Partial<GroupSessionRow> = {
@@ -235,7 +222,7 @@ export function cancelGroupSession(
   reason: string,
 ): Promise<GroupSessionResponse> {
   return auditedTransaction(db, ctx, async (tx) => {
-    const current = await authorizeGroupSession(tx, ctx, sessionId, 'lead');
+    const current = await authorizeGroupSession(tx, ctx, sessionId, 'lead', { admin: true, forUpdate: true });
     checkIfMatch(ifMatch, current.version);
     refuseCancelled(current, 'cancelled again');
     const [row] = await tx

@@ -81,7 +81,9 @@ export async function authorizeClient(db: DbOrTx, ctx: AuthedContext, clientId: 
   const [client] = await db
     .select()
     .from(clients)
-    .where(and(eq(clients.clinicId, ctx.actor.clinicId), eq(clients.id, clientId)));
+    .where(and(eq(clients.clinicId, ctx.actor.clinicId), eq(clients.id, clientId)))
+    .prepare('client_by_id')
+    .execute();
   if (!client) throw notFound('Client');
   ctx.audit.clientIds.push(client.id);
   const rule = ctx.basis?.rule ?? 'clients';

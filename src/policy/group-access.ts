@@ -70,7 +70,9 @@ export async function authorizeGroupSession(
     .from(groupSessions)
     .innerJoin(skillsGroups, and(eq(skillsGroups.clinicId, groupSessions.clinicId), eq(skillsGroups.id, groupSessions.groupId)))
     .where(and(eq(groupSessions.clinicId, ctx.actor.clinicId), eq(groupSessions.id, sessionId)));
-  const [found] = options.forUpdate ? await select.for('update', { of: groupSessions }) : await select;
+  const [found] = options.forUpdate
+    ? await select.for('update', { of: groupSessions }).prepare('group_session_for_update').execute()
+    : await select.prepare('group_session').execute();
   if (!found) throw notFound('Group session');
   checkGroupAccess(ctx, found.group, need, options);
   return found.session;

@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { clinicDateToday } from '../../db/clinic-date.js';
+import { executePrepared } from '../../db/prepared.js';
 import { type fourMissOverrides, treatmentEpisodes } from '../../db/schema/index.js';
 import { uuidArray } from '../../db/uuid-array.js';
 import type { AuditNotes } from '../../lib/context.js';
@@ -97,13 +98,16 @@ type EpisodeRow = {
  */
 async function loadEvaluation(db: DbOrTx, clinicId: string, clientIds: string[], trailingOnly: boolean, since: string | null) {
   const ids = uuidArray(clientIds);
-  const { rows } = await db.execute<{
+  const { rows } = await executePrepared<{
     today: string;
     episodes: EpisodeRow[];
     policies: FourMissPolicy[];
     overrides: Array<Omit<OverrideRow, 'createdAt'> & { createdAt: string }>;
     occurrences: OccurrenceRow[];
-  }>(sql`
+  }>(
+    db,
+    'four_miss_evaluation',
+    sql`
     with ep as (
       select e.id, e.client_id, e.program_id, e.contract_start, e.contract_end, e.four_miss_met_on, e.four_miss_modalities, e.version
         from treatment_episodes e
@@ -128,7 +132,8 @@ async function loadEvaluation(db: DbOrTx, clinicId: string, clientIds: string[],
       (select coalesce(json_agg(f order by f.client_id, f.modality, f.date, f.at_ms, f.id), '[]')
          from four_miss_occurrences(${clinicId}, ${ids}, ${trailingOnly}, ${since}::date) f) as occurrences
     from clinics c
-   where c.id = ${clinicId}`);
+   where c.id = ${clinicId}`,
+  );
   const row = rows[0];
   if (!row) return null;
   const byClient = new Map<string, Occurrence[]>();

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { auditedTransaction } from '../../audit/writer.js';
 import type { Db, DbOrTx } from '../../db/client.js';
+import { executePrepared } from '../../db/prepared.js';
 import type { AuthedContext } from '../../lib/context.js';
 import { AppError, invalidField } from '../../lib/errors.js';
 import { authorizeGroupSession, type GroupSessionRow } from '../../policy/group-access.js';
@@ -27,7 +28,10 @@ const fromJson = (row: RecordedJson): Recorded => ({ ...row, updatedAt: new Date
  */
 async function loadRoster(db: DbOrTx, session: GroupSessionRow): Promise<Map<string, RosterEntry>> {
   const { clinicId, groupId, date, id } = session;
-  const { rows } = await db.execute<Omit<RosterEntry, 'attendance'> & { attendance: RecordedJson | null }>(sql`
+  const { rows } = await executePrepared<Omit<RosterEntry, 'attendance'> & { attendance: RecordedJson | null }>(
+    db,
+    'group_session_roster',
+    sql`
     select c.id as "clientId", c.given_name as "givenName", c.family_name as "familyName", c.preferred_name as "preferredName",
            en.id as "enrollmentId", case when a.client_id is null then null else ${recordedJson} end as attendance
       from (select e.client_id, e.id from group_enrollments e
@@ -35,7 +39,8 @@ async function loadRoster(db: DbOrTx, session: GroupSessionRow): Promise<Map<str
                and (e.end_date is null or e.end_date >= ${date}::date)) en
       full join (select * from group_attendance r where r.clinic_id = ${clinicId} and r.session_id = ${id}) a
         on a.client_id = en.client_id
-      join clients c on c.clinic_id = ${clinicId} and c.id = coalesce(en.client_id, a.client_id)`);
+      join clients c on c.clinic_id = ${clinicId} and c.id = coalesce(en.client_id, a.client_id)`,
+  );
   return new Map(rows.map((row) => [row.clientId, { ...row, attendance: row.attendance === null ? null : fromJson(row.attendance) }]));
 }
 
@@ -106,7 +111,10 @@ export function putAttendance(db: Db, ctx: AuthedContext, sessionId: string, inp
       notice_hours: entry.noticeHours ?? null,
       homework_reviewed: entry.homeworkReviewed,
     }));
-    const { rows: changed } = await tx.execute<{ clientId: string; attendance: RecordedJson }>(sql`
+    const { rows: changed } = await executePrepared<{ clientId: string; attendance: RecordedJson }>(
+      tx,
+      'group_attendance_upsert',
+      sql`
       insert into group_attendance as a
              (clinic_id, session_id, client_id, status, late_minutes, left_early_minutes, notice_hours, homework_reviewed, recorded_by)
       select ${session.clinicId}, ${session.id}, r.client_id, r.status, r.late_minutes, r.left_early_minutes, r.notice_hours,
@@ -120,7 +128,8 @@ export function putAttendance(db: Db, ctx: AuthedContext, sessionId: string, inp
        where (a.status, a.late_minutes, a.left_early_minutes, a.notice_hours, a.homework_reviewed)
              is distinct from (excluded.status, excluded.late_minutes, excluded.left_early_minutes, excluded.notice_hours,
                                excluded.homework_reviewed)
-      returning a.client_id as "clientId", ${recordedJson} as attendance`);
+      returning a.client_id as "clientId", ${recordedJson} as attendance`,
+    );
     // Only a changed row can move a streak.
     await reevaluateFourMiss(
       tx,

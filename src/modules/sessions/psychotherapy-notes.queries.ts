@@ -13,6 +13,8 @@ export async function noteExists(db: DbOrTx, ctx: AuthedContext, sessionId: stri
     .select({ id: psychotherapyNotes.id })
     .from(psychotherapyNotes)
     .where(and(eq(psychotherapyNotes.clinicId, ctx.actor.clinicId), eq(psychotherapyNotes.sessionId, sessionId), author))
-    .limit(1);
+    .limit(1)
+    .prepare(`psychotherapy_note_of_${whose}`)
+    .execute();
   return Boolean(found);
 }

@@ -58,7 +58,9 @@ export async function authorizeSession(db: DbOrTx, ctx: AuthedContext, sessionId
     .select()
     .from(individualSessions)
     .where(and(eq(individualSessions.clinicId, ctx.actor.clinicId), eq(individualSessions.id, sessionId)));
-  const [session] = forUpdate ? await select.for('update') : await select;
+  const [session] = forUpdate
+    ? await select.for('update').prepare('individual_session_for_update').execute()
+    : await select.prepare('individual_session').execute();
   if (!session) throw notFound('Session');
   await authorizeClient(db, ctx, session.clientId, 'clinical');
   return session;

@@ -1,5 +1,6 @@
 import { getTableColumns, sql } from 'drizzle-orm';
 import type { Db, DbOrTx, Tx } from '../db/client.js';
+import { executePrepared } from '../db/prepared.js';
 import { auditEvents } from '../db/schema/index.js';
 import { requestTransaction } from '../db/scope.js';
 import type { RequestContext } from '../lib/context.js';
@@ -14,13 +15,16 @@ const columnList = sql.raw(written.map(([, column]) => `"${column.name}"`).join(
 /**
  * Inserts audit rows as one statement with one parameter, however many rows: the batch travels as
  * a JSON array and Postgres turns it into rows. Building a 29-column multi-row INSERT in the query
- * builder cost more CPU per request than the request itself.
+ * builder cost more CPU per request than the request itself. Its text never changes, so each
+ * connection prepares it once (executePrepared).
  */
 export async function insertAuditRows(db: DbOrTx, rows: AuditEventInsert[]): Promise<void> {
   const records = rows.map((row) =>
     Object.fromEntries(written.map(([key, column]) => [column.name, row[key as keyof AuditEventInsert] ?? null])),
   );
-  await db.execute(
+  await executePrepared(
+    db,
+    'audit_events_insert',
     sql`insert into audit_events (${columnList}) select ${columnList} from jsonb_populate_recordset(null::audit_events, ${JSON.stringify(records)}::jsonb)`,
   );
 }

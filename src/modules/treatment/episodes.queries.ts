@@ -35,7 +35,9 @@ export function episodesOf(db: DbOrTx, clinicId: string, clientId: string): Prom
     .select()
     .from(treatmentEpisodes)
     .where(and(eq(treatmentEpisodes.clinicId, clinicId), eq(treatmentEpisodes.clientId, clientId)))
-    .orderBy(desc(treatmentEpisodes.referredOn), desc(treatmentEpisodes.createdAt), desc(treatmentEpisodes.id));
+    .orderBy(desc(treatmentEpisodes.referredOn), desc(treatmentEpisodes.createdAt), desc(treatmentEpisodes.id))
+    .prepare('client_episodes')
+    .execute();
 }
 
 /** The policy version an episode's contract was made under. */

@@ -50,6 +50,7 @@ import rateLimitPlugin from './plugins/rate-limit.js';
 import requestContextPlugin, { REQUEST_ID_PATTERN } from './plugins/request-context.js';
 import requestScopePlugin, { requestCommitPlugin } from './plugins/request-scope.js';
 import securityPlugin from './plugins/security.js';
+import storedTextPlugin from './plugins/stored-text.js';
 
 export interface AppDeps {
   /** An open database; when omitted the app opens one from the config and closes it on close. */
@@ -85,6 +86,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}) {
   const db = rowSecurity ? scopedDatabase(root) : root;
   await app.register(requestContextPlugin, { serviceVersion: config.SERVICE_VERSION });
   await app.register(errorsPlugin);
+  await app.register(storedTextPlugin);
   await app.register(requestScopePlugin, { root, enabled: rowSecurity });
   await app.register(authPlugin, { config, db });
   await app.register(accessPlugin);

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { buildTestApp, createFileDatabase, query } from '../helpers/app.js';
-import { bearer, createClinic, tokenFor } from '../helpers/factories.js';
+import { bearer, createClinic, TEST_PASSWORD, tokenFor } from '../helpers/factories.js';
 import { expectProblem } from '../helpers/problems.js';
 
 const app = await buildTestApp({ BODY_LIMIT_BYTES: '2048' });
@@ -68,6 +68,34 @@ describe('problem+json errors', () => {
     const fields = (body.errors as Array<{ in: string; field: string }>).map((e) => `${e.in}.${e.field}`);
     expect(fields).toEqual(expect.arrayContaining(['body.clinic', 'body.email', 'body.password', 'body.extra']));
     expect(body.detail).toContain('body.email');
+  });
+
+  it('400 naming the field for a NUL character in a body, a query or a path, which the database cannot store; nothing is written', async () => {
+    const { clinic, admin } = await createClinic();
+    const auth = bearer(tokenFor(app, admin));
+    const staffCount = async () =>
+      (await query<{ n: number }>(sql`select count(*)::int as n from staff where clinic_id = ${clinic.id}`))[0]?.n;
+    const before = await staffCount();
+    const body = { email: 'nul-probe@example.test', displayName: 'Synthetic\u0000Hire', roles: ['therapist'], password: TEST_PASSWORD };
+    const cases = [
+      { method: 'POST' as const, url: '/v1/staff', payload: body, at: 'body.displayName' },
+      {
+        method: 'POST' as const,
+        url: '/v1/staff',
+        payload: { ...body, displayName: 'Synthetic Hire', roles: ['a\u0000'] },
+        at: 'body.roles.0',
+      },
+      { method: 'GET' as const, url: '/v1/staff?cursor=a%00b', at: 'query.cursor' },
+      { method: 'GET' as const, url: `/v1/staff/${admin.id.slice(0, 8)}%00`, at: 'params.id' },
+    ];
+    for (const { at, ...request } of cases) {
+      const response = await app.inject({ ...request, headers: auth });
+      const problem = expectProblem(response, 400);
+      const fields = (problem.errors as Array<{ in: string; field: string }>).map((e) => `${e.in}.${e.field}`);
+      expect(fields, request.url).toEqual([at]);
+      expect(problem.detail).toContain('NUL');
+    }
+    expect(await staffCount()).toBe(before);
   });
 
   it('500 with no internals when the database fails in a way nobody expected', async () => {

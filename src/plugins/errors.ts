@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { isDatabaseUnreachable } from '../db/errors.js';
+import { isDatabaseUnreachable, sqlState } from '../db/errors.js';
 import { AppError, type ErrorCode, errorCodes, type FieldError } from '../lib/errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -71,6 +71,10 @@ export function toAppError(error: FastifyError | Error): AppError {
   }
   if (isDatabaseUnreachable(error)) {
     return new AppError('unavailable', 'The database is not reachable right now; try again shortly', { cause: error, retryAfter: 5 });
+  }
+  // 57014: the statement ran past DB_STATEMENT_TIMEOUT_MS (or was cancelled); nothing of it stays.
+  if (sqlState(error) === '57014') {
+    return new AppError('unavailable', 'The database took too long to answer; try again shortly', { cause: error, retryAfter: 5 });
   }
   return new AppError('internal', 'The server could not complete the request', { cause: error });
 }

@@ -64,8 +64,8 @@ describe('database timeouts', () => {
 
     expect(result).not.toBe('still waiting');
     const response = result as Awaited<typeof request>;
-    expect(response.statusCode).toBeGreaterThanOrEqual(500);
-    expectProblem(response, response.statusCode);
+    expectProblem(response, 503);
+    expect(response.headers['retry-after']).toBe('5');
     expect(ms).toBeLessThan(3000);
     const records = await query(sql`select http_status from audit_events where request_id = ${requestId}`);
     expect(records).toEqual([{ http_status: response.statusCode }]);

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { StaffRole } from '../../src/db/schema/index.js';
 import { buildTestApp, query } from '../helpers/app.js';
-import { createClinic, createStaffMember, memberWithToken, tokenFor } from '../helpers/factories.js';
+import { createClientRecord, createClinic, createStaffMember, memberWithToken, tokenFor } from '../helpers/factories.js';
 import { auditRecord, caller } from '../helpers/http.js';
 import { expectProblem } from '../helpers/problems.js';
 
@@ -40,8 +40,12 @@ async function clinicWithTeam() {
   };
 }
 
-async function openGrant(token: string, clientId: string = randomUUID(), minutes = 30) {
-  const { response } = await call(token, 'POST', '/v1/break-glass', { clientId, reason: REASON, minutes });
+/** A client of the clinic, for a grant to name. */
+const clientIn = async (clinicId: string) => (await createClientRecord(clinicId)).id;
+
+async function openGrant(member: { token: string; clinicId: string }) {
+  const clientId = await clientIn(member.clinicId);
+  const { response } = await call(member.token, 'POST', '/v1/break-glass', { clientId, reason: REASON, minutes: 30 });
   expect(response.statusCode).toBe(201);
   return response.json() as Grant;
 }
@@ -51,7 +55,7 @@ const list = async (token: string, search = '') => (await call(token, 'GET', `/v
 describe('opening a grant', () => {
   it('a therapist opens a time-boxed grant: 201, expiresAt = startsAt + minutes, audited as break-glass (ETREAT)', async () => {
     const { clinic, therapist } = await clinicWithTeam();
-    const clientId = randomUUID();
+    const clientId = await clientIn(clinic.id);
     const { response, requestId } = await call(therapist.token, 'POST', '/v1/break-glass', { clientId, reason: REASON, minutes: 90 });
     expect(response.statusCode).toBe(201);
     const grant = response.json() as Grant;
@@ -88,7 +92,7 @@ describe('opening a grant', () => {
     const { clinic, therapist } = await clinicWithTeam();
     for (const minutes of [1, 240]) {
       const { response } = await call(therapist.token, 'POST', '/v1/break-glass', {
-        clientId: randomUUID(),
+        clientId: await clientIn(clinic.id),
         reason: 'r'.repeat(20),
         minutes,
       });
@@ -98,7 +102,7 @@ describe('opening a grant', () => {
     }
     for (const roles of [['skills_trainer'], ['team_lead']] as StaffRole[][]) {
       const clinician = await createStaffMember(clinic.id, roles);
-      expect((await openGrant(tokenFor(app, clinician))).staffId).toBe(clinician.id);
+      expect((await openGrant({ ...clinician, token: tokenFor(app, clinician) })).staffId).toBe(clinician.id);
     }
   });
 
@@ -129,6 +133,18 @@ describe('opening a grant', () => {
     expect(await grantCount()).toBe(before);
   });
 
+  it("a client id that is not one of the clinic's (unknown, or another clinic's) is a 404; nothing is written, the refusal is audited", async () => {
+    const { therapist } = await clinicWithTeam();
+    const elsewhere = await clinicWithTeam();
+    const before = await grantCount();
+    for (const clientId of [randomUUID(), await clientIn(elsewhere.clinic.id)]) {
+      const { response, requestId } = await call(therapist.token, 'POST', '/v1/break-glass', { clientId, reason: REASON, minutes: 30 });
+      expectProblem(response, 404);
+      expect(await auditRecord(requestId)).toMatchObject({ outcome: 'failure', http_status: 404, subtype: 'break-glass' });
+    }
+    expect(await grantCount()).toBe(before);
+  });
+
   it('an admin or a compliance officer cannot open a grant (403)', async () => {
     const { admin, compliance } = await clinicWithTeam();
     const before = await grantCount();
@@ -152,9 +168,9 @@ describe('opening a grant', () => {
 describe('compliance review', () => {
   it('lists unreviewed grants by default, and the list audit record names every client returned', async () => {
     const { clinic, therapist, compliance } = await clinicWithTeam();
-    const grants = [await openGrant(therapist.token), await openGrant(therapist.token), await openGrant(therapist.token)];
+    const grants = [await openGrant(therapist), await openGrant(therapist), await openGrant(therapist)];
     const elsewhere = await clinicWithTeam();
-    const foreign = await openGrant(elsewhere.therapist.token);
+    const foreign = await openGrant(elsewhere.therapist);
 
     const { response, requestId } = await call(compliance.token, 'GET', '/v1/break-glass');
     expect(response.statusCode).toBe(200);
@@ -184,8 +200,8 @@ describe('compliance review', () => {
 
   it('records one review: 201 with the review; a second review is 409; the grant moves to the reviewed list', async () => {
     const { therapist, compliance } = await clinicWithTeam();
-    const grant = await openGrant(therapist.token);
-    const other = await openGrant(therapist.token);
+    const grant = await openGrant(therapist);
+    const other = await openGrant(therapist);
 
     const { response, requestId } = await call(compliance.token, 'POST', `/v1/break-glass/${grant.id}/review`, {
       outcome: 'appropriate',
@@ -237,7 +253,7 @@ describe('compliance review', () => {
       ['unjustified', 'inappropriate', 'unjustified'],
     ];
     for (const [outcome, answered, stored] of outcomes) {
-      const grant = await openGrant(therapist.token);
+      const grant = await openGrant(therapist);
       const { response } = await call(compliance.token, 'POST', `/v1/break-glass/${grant.id}/review`, { outcome, note: 'Synthetic note' });
       expect(response.statusCode).toBe(201);
       expect((response.json() as Grant).review?.outcome).toBe(answered);
@@ -245,7 +261,7 @@ describe('compliance review', () => {
       const listed = (await list(compliance.token, '?status=reviewed')).items.find((item) => item.id === grant.id);
       expect(listed?.review?.outcome).toBe(answered);
     }
-    const grant = await openGrant(therapist.token);
+    const grant = await openGrant(therapist);
     const url = `/v1/break-glass/${grant.id}/review`;
     const fieldsOf = (response: Reply) => expectProblem(response, 400).errors?.map((error) => `${error.in}.${error.field}`);
     expect(fieldsOf((await call(compliance.token, 'POST', url, { outcome: 'fine', note: 'x' })).response)).toEqual(['body.outcome']);
@@ -260,7 +276,7 @@ describe('compliance review', () => {
 
   it('a therapist cannot list or review grants (403)', async () => {
     const { therapist, admin } = await clinicWithTeam();
-    const grant = await openGrant(therapist.token);
+    const grant = await openGrant(therapist);
     for (const caller of [therapist, admin]) {
       const listed = await call(caller.token, 'GET', '/v1/break-glass');
       expectProblem(listed.response, 403);
@@ -282,7 +298,7 @@ describe('compliance review', () => {
     const { clinic } = await clinicWithTeam();
     const both = await createStaffMember(clinic.id, ['therapist', 'compliance']);
     const token = tokenFor(app, both);
-    const grant = await openGrant(token);
+    const grant = await openGrant({ ...both, token });
     const review = await call(token, 'POST', `/v1/break-glass/${grant.id}/review`, { outcome: 'justified', note: 'My own grant' });
     expectProblem(review.response, 403);
     expect(await auditRecord(review.requestId)).toMatchObject({
@@ -296,7 +312,7 @@ describe('compliance review', () => {
   it("another clinic's grant id is a 404, and the grant stays unreviewed", async () => {
     const { compliance } = await clinicWithTeam();
     const elsewhere = await clinicWithTeam();
-    const foreign = await openGrant(elsewhere.therapist.token);
+    const foreign = await openGrant(elsewhere.therapist);
     for (const id of [foreign.id, randomUUID()]) {
       const { response, requestId } = await call(compliance.token, 'POST', `/v1/break-glass/${id}/review`, {
         outcome: 'unjustified',

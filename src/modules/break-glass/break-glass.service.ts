@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, sql } from 'dr
 import { auditAccessColumns } from '../../audit/access-entry.js';
 import { auditedTransaction } from '../../audit/writer.js';
 import type { Db } from '../../db/client.js';
-import { auditEvents, breakGlassGrants, type breakGlassOutcomes, breakGlassReviews, staff } from '../../db/schema/index.js';
+import { auditEvents, breakGlassGrants, type breakGlassOutcomes, breakGlassReviews, clients, staff } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { toPage } from '../../lib/http.js';
@@ -47,9 +47,17 @@ const toGrantResponse = (grant: GrantRow, review: ReviewRow | null): GrantRespon
   },
 });
 
-/** Opens a time-boxed grant for the caller; it is flagged for compliance review from the start. */
+/**
+ * Opens a time-boxed grant for the caller, for a client of the caller's clinic (404 otherwise); it
+ * is flagged for compliance review from the start.
+ */
 export function createGrant(db: Db, ctx: AuthedContext, input: CreateGrantBody) {
   return auditedTransaction(db, ctx, async (tx) => {
+    const [client] = await tx
+      .select({ id: clients.id })
+      .from(clients)
+      .where(and(eq(clients.clinicId, ctx.actor.clinicId), eq(clients.id, input.clientId)));
+    if (!client) throw notFound('Client');
     const startsAt = new Date();
     const [grant] = await tx
       .insert(breakGlassGrants)

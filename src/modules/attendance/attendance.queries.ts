@@ -90,7 +90,7 @@ type EpisodeRow = {
  * on every attendance write, where each round trip counts): the clinic's date; each active episode;
  * every policy version of their programs, oldest first; the overrides recorded on those episodes;
  * and the scheduled occurrences of both modalities since each episode became active, up to now, in
- * the clinic's time zone (four_miss_occurrences, migrations 0008 and 0011). With `trailingOnly`,
+ * the clinic's time zone (four_miss_occurrences, migrations 0008, 0011 and 0015). With `trailingOnly`,
  * only those from each client's last occurrence that counts as attended under any policy: nothing
  * before it can be part of the trailing streak, so the at-risk list and re-evaluation read a few
  * rows per client instead of a year of them; `since` adds every occurrence from that date on (a

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { buildTestApp, target, testDatabase } from '../helpers/app.js';
-import { bearer, createClinic, createStaffMember, tokenFor } from '../helpers/factories.js';
+import { bearer, createClientRecord, createClinic, createStaffMember, tokenFor } from '../helpers/factories.js';
 import { withDatabase } from '../helpers/target.js';
 import { countRows, rejection, run, verifyAs, verifyCovering } from './support.js';
 
@@ -24,8 +24,9 @@ const grant = await app.inject({
   method: 'POST',
   url: '/v1/break-glass',
   headers: bearer(tokenFor(app, therapist)),
-  payload: { clientId: '0190a4b2-0000-7000-8000-000000000001', reason: 'Synthetic emergency for the append-only check', minutes: 5 },
+  payload: { clientId: (await createClientRecord(clinic.id)).id, reason: 'Synthetic emergency for the append-only check', minutes: 5 },
 });
+if (grant.statusCode !== 201) throw new Error(`set-up grant failed: ${grant.statusCode}`);
 const review = await app.inject({
   method: 'POST',
   url: `/v1/break-glass/${grant.json().id}/review`,

@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config.js';
 import { type Database, openDatabase } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { createClinicWithAdmin } from '../src/modules/clinics/clinics.service.js';
+import { percentile } from './stats.js';
 
 export const log = (message: string) => process.stdout.write(`${message}\n`);
 export const secret = () => randomBytes(36).toString('base64url');
@@ -82,12 +83,6 @@ export async function withBenchDatabase<T>(prefix: string, body: (bench: BenchCo
   }
 }
 
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
-}
-
 export interface Timing {
   p50: number;
   p95: number;
@@ -104,8 +99,13 @@ export async function timeCalls(once: (i: number) => Promise<unknown>, warmUp: n
     await once(warmUp + i);
     timings.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
-  timings.sort((a, b) => a - b);
-  return { p50: percentile(timings, 50), p95: percentile(timings, 95), p99: percentile(timings, 99), max: timings.at(-1) as number };
+  return summarize(timings);
+}
+
+/** p50, p95, p99 and the maximum of a set of timings. */
+export function summarize(values: number[]): Timing {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), p99: percentile(sorted, 0.99), max: sorted.at(-1) as number };
 }
 
 export const ms = (value: number) => `${value.toFixed(2)} ms`;

@@ -32,10 +32,10 @@ import {
   log,
   machineLine,
   ms,
-  percentile,
   runMain,
   secret,
   stamp,
+  summarize,
   type Timing,
   timeCalls,
   withBenchDatabase,
@@ -54,7 +54,7 @@ import {
   THERAPISTS,
   TIME_ZONE,
 } from './meeting.seed.js';
-import { busyShare, type CpuSample, hostCpu } from './stats.js';
+import { busyShare, type CpuSample, hostCpu, percentile } from './stats.js';
 
 const COMMAND = 'DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node --import tsx bench/meeting.ts';
 const WARM_UP = 20;
@@ -204,8 +204,8 @@ function statementTable(columns: Array<[string, Measured]>): string {
     const times = per.map((list) => list.reduce((sum, s) => sum + s.ms, 0)).sort((a, b) => a - b);
     const rows = per.map((list) => list.reduce((sum, s) => sum + s.rows, 0)).sort((a, b) => a - b);
     const n = few === most ? few : `${few}–${most}`;
-    const returned = percentile(rows, 50);
-    return `${n} × ${ms(percentile(times, 50))} (p95 ${ms(percentile(times, 95))}), ${returned.toLocaleString('en-US')} ${returned === 1 ? 'row' : 'rows'}`;
+    const returned = percentile(rows, 0.5);
+    return `${n} × ${ms(percentile(times, 0.5))} (p95 ${ms(percentile(times, 0.95))}), ${returned.toLocaleString('en-US')} ${returned === 1 ? 'row' : 'rows'}`;
   };
   const totals = columns.map(([, m]) => {
     const counts = m.recordings.map((r) => r.length);
@@ -390,10 +390,6 @@ async function call(app: App, method: 'GET' | 'POST', url: string, headers: Head
   return { response, statements };
 }
 
-const summarize = (values: number[]): Timing => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted.at(-1) as number };
-};
 const measured = (
   key: Key,
   clinicClients: number,

@@ -15,19 +15,8 @@ import { loadConfig } from '../src/config.js';
 import { uuidv7 } from '../src/lib/ids.js';
 import { insertProgram } from '../src/modules/programs/programs.queries.js';
 import { insertStaff } from '../src/modules/staff/staff.service.js';
-import {
-  benchClinic,
-  benchEnv,
-  log,
-  machineLine,
-  ms,
-  percentile,
-  runMain,
-  secret,
-  stamp,
-  withBenchDatabase,
-  writeSection,
-} from './harness.js';
+import { benchClinic, benchEnv, log, machineLine, ms, runMain, secret, stamp, withBenchDatabase, writeSection } from './harness.js';
+import { percentile } from './stats.js';
 
 const CLIENTS = 200;
 const ROUNDS = Number(process.env.RLS_ROUNDS ?? 40);
@@ -117,13 +106,13 @@ runMain(async () => {
         const sorted = [...latencies[mode]].sort((a, b) => a - b);
         const mean = sorted.reduce((sum, value) => sum + value, 0) / sorted.length;
         const rps = [...throughput[mode]].sort((a, b) => a - b);
-        return { mean, p50: percentile(sorted, 50), p95: percentile(sorted, 95), rps: percentile(rps, 50) };
+        return { mean, p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), rps: percentile(rps, 0.5) };
       };
       const on = summary('on');
       const offSummary = summary('off');
       const pct = (a: number, b: number) => `${(((a - b) / b) * 100).toFixed(1)} %`;
       const roundCosts = roundMeans.on.map((value, round) => value / (roundMeans.off[round] as number) - 1).sort((a, b) => a - b);
-      const roundCost = percentile(roundCosts, 50);
+      const roundCost = percentile(roundCosts, 0.5);
       const rows = [
         '| | row-level security on | off | cost |',
         '| --- | --- | --- | --- |',

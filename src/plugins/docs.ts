@@ -5,6 +5,24 @@ import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { documentIdempotencyKey } from './idempotency.js';
 
+type Transformed = ReturnType<typeof jsonSchemaTransform>;
+
+/**
+ * Error responses are sent as application/problem+json (sendProblem); the document says so,
+ * instead of the generator's default application/json. Documentation only: the routes' own
+ * schemas are untouched.
+ */
+function asProblemJson(transformed: Transformed): Transformed {
+  const response = (transformed.schema as { response?: Record<string, unknown> }).response;
+  if (!response) return transformed;
+  const documented = Object.fromEntries(
+    Object.entries(response).map(([status, schema]) =>
+      /^[45]xx$/i.test(status) ? [status, { content: { 'application/problem+json': { schema } } }] : [status, schema],
+    ),
+  );
+  return { ...transformed, schema: { ...transformed.schema, response: documented } };
+}
+
 /** OpenAPI 3.1 generated from the routes' zod schemas; served at /openapi.json, browsable at /docs. */
 export default fp(
   async (app: FastifyInstance, opts: { version: string }) => {
@@ -22,7 +40,7 @@ export default fp(
         },
         security: [{ bearer: [] }],
       },
-      transform: (input) => documentIdempotencyKey(input.route, jsonSchemaTransform(input)),
+      transform: (input) => documentIdempotencyKey(input.route, asProblemJson(jsonSchemaTransform(input))),
       transformObject: jsonSchemaTransformObject,
     });
     await app.register(async (docs) => {

@@ -19,8 +19,19 @@ describe('OpenAPI', () => {
     expect(Object.keys(validated.paths)).toEqual(
       expect.arrayContaining(['/v1/auth/login', '/v1/me', '/v1/staff', '/v1/staff/{id}', '/v1/audit/verify']),
     );
-    const createStaff = (validated.paths['/v1/staff'] as { post: { requestBody: unknown; responses: Record<string, unknown> } }).post;
+    const createStaff = (
+      validated.paths['/v1/staff'] as { post: { requestBody: unknown; responses: Record<string, { content?: object }> } }
+    ).post;
     expect(Object.keys(createStaff.responses)).toEqual(expect.arrayContaining(['201', '4XX', '5XX']));
+    // Errors are documented with the media type they are sent with.
+    for (const [path, operations] of Object.entries(validated.paths as Record<string, Record<string, { responses?: object }>>)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        for (const [status, response] of Object.entries((operation.responses ?? {}) as Record<string, { content?: object }>)) {
+          if (/^[45]XX$/.test(status))
+            expect(Object.keys(response.content ?? {}), `${method} ${path} ${status}`).toEqual(['application/problem+json']);
+        }
+      }
+    }
   });
 
   it('is served at /openapi.json with interactive docs at /docs', async () => {

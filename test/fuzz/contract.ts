@@ -135,7 +135,8 @@ export class Contract {
     const content = operation.requestBody?.content ?? {};
     const extra = Object.keys(content).filter((type) => type !== 'application/json');
     if (extra.length > 0) throw new Error(`${method} ${path}: request bodies of type ${extra.join(', ')} are not fuzzed yet`);
-    const problem = operation.responses?.['4XX']?.content?.['application/json']?.schema ?? null;
+    // Problems are sent, and declared, as application/problem+json.
+    const problem = operation.responses?.['4XX']?.content?.['application/problem+json']?.schema ?? null;
     return {
       name: `${method} ${path}`,
       method,

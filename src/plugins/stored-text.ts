@@ -9,7 +9,7 @@ type Where = 'body' | 'query' | 'params';
  * store U+0000 in text or jsonb, so such a value would fail at the database instead of at the
  * door. Walks iteratively, so a deeply nested body cannot exhaust the stack.
  */
-export function findNul(value: unknown): string | null {
+function findNul(value: unknown): string | null {
   const stack: Array<[unknown, string]> = [[value, '']];
   while (stack.length > 0) {
     const [current, path] = stack.pop() as [unknown, string];

@@ -66,6 +66,22 @@ export async function findTrainerGroup(db: DbOrTx, clinicId: string, staffId: st
 }
 
 /**
+ * A client of the clinic, or a 404: the lookup every client route starts with, whatever rule
+ * then decides (authorizeClient's relationships, a break-glass request, an enrollment, the access
+ * report). A named prepared statement: it runs on nearly every request.
+ */
+export async function clientOfClinic(db: DbOrTx, clinicId: string, clientId: string): Promise<ClientRow> {
+  const [client] = await db
+    .select()
+    .from(clients)
+    .where(and(eq(clients.clinicId, clinicId), eq(clients.id, clientId)))
+    .prepare('client_by_id')
+    .execute();
+  if (!client) throw notFound('Client');
+  return client;
+}
+
+/**
  * The relationship check for one client, after the route's role check. Deny by default; allow with
  * a basis that goes into the audit record:
  *   - administrators: the registration only (reading and changing it);
@@ -78,13 +94,7 @@ export async function findTrainerGroup(db: DbOrTx, clinicId: string, staffId: st
  * A client of another clinic is a 404, never a 403, so its existence is not revealed.
  */
 export async function authorizeClient(db: DbOrTx, ctx: AuthedContext, clientId: string, access: ClientAccess): Promise<ClientRow> {
-  const [client] = await db
-    .select()
-    .from(clients)
-    .where(and(eq(clients.clinicId, ctx.actor.clinicId), eq(clients.id, clientId)))
-    .prepare('client_by_id')
-    .execute();
-  if (!client) throw notFound('Client');
+  const client = await clientOfClinic(db, ctx.actor.clinicId, clientId);
   ctx.audit.clientIds.push(client.id);
   const rule = ctx.basis?.rule ?? 'clients';
   if ((access === 'registration' || access === 'registration-change') && ctx.actor.roles.includes('admin')) {

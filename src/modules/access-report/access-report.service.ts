@@ -1,9 +1,10 @@
 import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import { auditAccessColumns } from '../../audit/access-entry.js';
 import type { Db, DbOrTx } from '../../db/client.js';
-import { auditEvents, clients, clinics, staff } from '../../db/schema/index.js';
+import { auditEvents, clinics, staff } from '../../db/schema/index.js';
 import type { AccessBasis, AuthedContext } from '../../lib/context.js';
 import { AppError, notFound } from '../../lib/errors.js';
+import { clientOfClinic } from '../../policy/client-access.js';
 import type { AccessReportQuery, AccessReportResponse, ReportAccess, ReportPerson } from './access-report.schema.js';
 
 const e = auditEvents;
@@ -13,11 +14,7 @@ const e = auditEvents;
  * primary therapist they are. Compliance has no care relationship, so this is not authorizeClient.
  */
 async function authorizeReport(db: DbOrTx, ctx: AuthedContext, clientId: string) {
-  const [client] = await db
-    .select({ id: clients.id, primaryTherapistId: clients.primaryTherapistId })
-    .from(clients)
-    .where(and(eq(clients.clinicId, ctx.actor.clinicId), eq(clients.id, clientId)));
-  if (!client) throw notFound('Client');
+  const client = await clientOfClinic(db, ctx.actor.clinicId, clientId);
   ctx.audit.clientIds.push(client.id);
   const rule = ctx.basis?.rule ?? 'clients.access-report';
   if (ctx.actor.roles.includes('compliance')) {

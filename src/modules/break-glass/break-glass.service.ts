@@ -2,11 +2,12 @@ import { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, sql } from 'dr
 import { auditAccessColumns } from '../../audit/access-entry.js';
 import { auditedTransaction } from '../../audit/writer.js';
 import type { Db } from '../../db/client.js';
-import { auditEvents, breakGlassGrants, type breakGlassOutcomes, breakGlassReviews, clients, staff } from '../../db/schema/index.js';
+import { auditEvents, breakGlassGrants, type breakGlassOutcomes, breakGlassReviews, staff } from '../../db/schema/index.js';
 import type { AuthedContext } from '../../lib/context.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { toPage } from '../../lib/http.js';
 import { uuidv7 } from '../../lib/ids.js';
+import { clientOfClinic } from '../../policy/client-access.js';
 import type {
   CreateGrantBody,
   GrantResponse,
@@ -53,11 +54,7 @@ const toGrantResponse = (grant: GrantRow, review: ReviewRow | null): GrantRespon
  */
 export function createGrant(db: Db, ctx: AuthedContext, input: CreateGrantBody) {
   return auditedTransaction(db, ctx, async (tx) => {
-    const [client] = await tx
-      .select({ id: clients.id })
-      .from(clients)
-      .where(and(eq(clients.clinicId, ctx.actor.clinicId), eq(clients.id, input.clientId)));
-    if (!client) throw notFound('Client');
+    await clientOfClinic(tx, ctx.actor.clinicId, input.clientId);
     const startsAt = new Date();
     const [grant] = await tx
       .insert(breakGlassGrants)

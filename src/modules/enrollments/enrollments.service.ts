@@ -6,6 +6,7 @@ import type { AuthedContext } from '../../lib/context.js';
 import { AppError, invalidField, notFound } from '../../lib/errors.js';
 import { checkIfMatch, toPage } from '../../lib/http.js';
 import { uuidv7 } from '../../lib/ids.js';
+import { clientOfClinic } from '../../policy/client-access.js';
 import { authorizeGroup, type SkillsGroupRow } from '../../policy/group-access.js';
 import { reevaluateFourMiss } from '../attendance/attendance.queries.js';
 import { policyInForce, today } from '../programs/programs.queries.js';
@@ -134,11 +135,7 @@ export function createEnrollment(db: Db, ctx: AuthedContext, groupId: string, in
     const group = await authorizeGroup(tx, ctx, groupId, 'lead', { admin: true, forUpdate: true });
     if (!group.active) throw new AppError('conflict', 'This group is inactive and takes no new members');
     await lockClient(tx, group.clinicId, input.clientId);
-    const [client] = await tx
-      .select()
-      .from(clients)
-      .where(and(eq(clients.clinicId, group.clinicId), eq(clients.id, input.clientId)));
-    if (!client) throw notFound('Client');
+    const client = await clientOfClinic(tx, group.clinicId, input.clientId);
     ctx.audit.clientIds.push(client.id);
     if (client.enteredInErrorAt) throw new AppError('conflict', 'This client record was entered in error and cannot be enrolled');
     if (client.programId !== group.programId) {

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { Config } from '../config.js';
 import * as schema from './schema/index.js';
+import { releaseEndedReads } from './scope.js';
 
 /** Both drivers return `{ rows }` from `execute`; this HKT lets one type describe either. */
 type RowsOf<Row> = { rows: Row[] };
@@ -88,7 +89,10 @@ async function openPostgres(url: string, { poolMax = 20, statementTimeoutMs, con
     ping: async () => {
       await db.execute(sql`select 1`);
     },
-    close: () => pool.end(),
+    close: async () => {
+      await releaseEndedReads(pool);
+      await pool.end();
+    },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }

@@ -71,24 +71,31 @@ export class RequestScope {
   }
 
   /**
-   * Takes a pooled connection and begins the transaction as the application role, scoped to one
-   * clinic. A first statement (plain SQL, no parameters) travels with the BEGIN in the same round
-   * trip; its rows are returned.
+   * Takes a connection and begins the transaction as the application role, scoped to one clinic. A
+   * first statement (plain SQL, no parameters) travels with the BEGIN in the same round trip; its
+   * rows are returned. A connection whose read has ended (see EndedReads) is taken first, its
+   * ROLLBACK sent in front of the BEGIN; if it was lost meanwhile, a fresh one from the pool is used.
    */
   async enter(clinicId: string, firstStatement?: string): Promise<Record<string, unknown>[]> {
     if (this.open) throw new Error('the request scope is already open');
-    const client = await poolOf(this.root).connect();
-    let rows: Record<string, unknown>[] = [];
+    const pool = poolOf(this.root);
+    const opening = `begin; ${scopeSql({ clinicId })}${firstStatement ? `; ${firstStatement}` : ''}`;
+    const kept = endedReadsOf(pool).take();
+    const rows = kept ? await this.begin(clinicId, kept, `rollback; ${opening}`).catch(() => null) : null;
+    return rows ?? this.begin(clinicId, await pool.connect(), opening);
+  }
+
+  private async begin(clinicId: string, client: PoolClient, text: string): Promise<Record<string, unknown>[]> {
+    let results: unknown;
     try {
-      const results = await client.query(`begin; ${scopeSql({ clinicId })}${firstStatement ? `; ${firstStatement}` : ''}`);
-      if (firstStatement) rows = (results as unknown as Array<{ rows: Record<string, unknown>[] }>).at(-1)?.rows ?? [];
+      results = await client.query(text);
     } catch (error) {
       client.release(true);
       throw error;
     }
     this.open = { client, tx: transactionOn(this.root, client) };
     this.clinicId = clinicId;
-    return rows;
+    return (results as Array<{ rows: Record<string, unknown>[] }>).at(-1)?.rows ?? [];
   }
 
   /**
@@ -110,26 +117,100 @@ export class RequestScope {
   /**
    * Ends the transaction. A commit resolves once it is durable, and throws when it failed or when
    * the server rolled back instead (a statement had failed outside a savepoint): the changes are
-   * gone. A rollback — also how a read ends, having changed nothing — is not waited for, so an
-   * answer never waits for a round trip that cannot change it.
+   * gone. A rollback is not waited for, so an answer never waits for a round trip that cannot
+   * change it. A read — a request that wrote nothing and locked nothing — does not even send its
+   * ROLLBACK now: its connection is kept for the next request scope (EndedReads).
    */
-  async end(how: 'commit' | 'rollback'): Promise<void> {
+  async end(how: 'commit' | 'rollback' | 'read'): Promise<void> {
     const open = this.open;
     this.open = null;
     if (!open) return;
-    const finished = open.client.query(how).then(
-      (result) => {
-        open.client.release();
-        if (how === 'commit' && result.command !== 'COMMIT') throw new Error('the transaction was rolled back instead of committed');
-      },
-      (error: unknown) => {
-        open.client.release(error instanceof Error ? error : true);
-        throw error;
-      },
-    );
+    if (how === 'read' && endedReadsOf(poolOf(this.root)).keep(open.client)) return;
+    const finished = endOn(open.client, how === 'commit' ? 'commit' : 'rollback');
     if (how === 'commit') return finished;
     finished.catch(() => {});
   }
+}
+
+/** Sends COMMIT or ROLLBACK and returns the connection to the pool (discarded when it failed). */
+function endOn(client: PoolClient, how: 'commit' | 'rollback'): Promise<void> {
+  return client.query(how).then(
+    (result) => {
+      client.release();
+      if (how === 'commit' && result.command !== 'COMMIT') throw new Error('the transaction was rolled back instead of committed');
+    },
+    (error: unknown) => {
+      client.release(error instanceof Error ? error : true);
+      throw error;
+    },
+  );
+}
+
+/** How long a connection whose read has ended waits for the next request scope before it is rolled back and returned. */
+export const ENDED_READ_HOLD_MS = 20;
+
+/**
+ * Connections whose read transaction is over and whose ROLLBACK has not been sent. A read changed
+ * nothing, so its ROLLBACK need not cost a round trip of its own — on a busy service that round
+ * trip was most of what row-level security added to a read. The connection is kept out of the
+ * pool, and the next request scope to open takes it (the most recent first) and sends the
+ * ROLLBACK in front of its own BEGIN, in one message. Nothing else can be handed such a connection.
+ *
+ * A connection not taken within ENDED_READ_HOLD_MS is rolled back and returned to the pool, and
+ * none is kept while anyone waits for a pooled connection. What an ended read still holds is
+ * small: ACCESS SHARE locks on what it read (DDL waits at most that long), and no transaction id
+ * or snapshot, so neither vacuum nor the audit sealer waits for it.
+ */
+class EndedReads {
+  /** Oldest first: connections are kept at the end and taken from it. */
+  private readonly held: Array<{ client: PoolClient; since: number }> = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly pool: Pool) {}
+
+  /** Keeps the connection for the next scope; false when it must go back to the pool now. */
+  keep(client: PoolClient): boolean {
+    if (this.pool.waitingCount > 0 || this.pool.ending) return false;
+    this.held.push({ client, since: performance.now() });
+    this.timer ??= setTimeout(() => this.sweep(), ENDED_READ_HOLD_MS).unref();
+    return true;
+  }
+
+  take(): PoolClient | undefined {
+    return this.held.pop()?.client;
+  }
+
+  /** Rolls back and returns every kept connection (before the pool ends). */
+  async release(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await Promise.allSettled(this.held.splice(0).map(({ client }) => endOn(client, 'rollback')));
+  }
+
+  private sweep(): void {
+    this.timer = null;
+    const cutoff = performance.now() - ENDED_READ_HOLD_MS;
+    const stale = this.held.findIndex((entry) => entry.since > cutoff);
+    for (const { client } of this.held.splice(0, stale === -1 ? this.held.length : stale)) endOn(client, 'rollback').catch(() => {});
+    const oldest = this.held[0];
+    if (oldest) this.timer = setTimeout(() => this.sweep(), Math.max(1, oldest.since - cutoff)).unref();
+  }
+}
+
+const endedReads = new WeakMap<Pool, EndedReads>();
+
+function endedReadsOf(pool: Pool): EndedReads {
+  let reads = endedReads.get(pool);
+  if (!reads) {
+    reads = new EndedReads(pool);
+    endedReads.set(pool, reads);
+  }
+  return reads;
+}
+
+/** Rolls back the ended reads kept from a pool and returns them to it; call before ending the pool. */
+export function releaseEndedReads(pool: Pool): Promise<void> {
+  return endedReads.get(pool)?.release() ?? Promise.resolve();
 }
 
 function poolOf(db: Db): Pool {

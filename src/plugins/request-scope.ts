@@ -55,10 +55,11 @@ export const requestCommitPlugin = fp(
       const scope = request.scope;
       if (!scope?.tx) return payload;
       try {
-        // Changes (and their audit records) are committed before the answer leaves; a read, or a
-        // refusal, changed nothing and is rolled back.
+        // Changes (and their audit records) are committed before the answer leaves; a refused
+        // change is rolled back, and so is a read, which changed nothing (its ROLLBACK travels with
+        // the connection's next BEGIN).
         const changed = request.ctx.audit.written || request.method !== 'GET';
-        await scope.end(reply.statusCode < 400 && changed ? 'commit' : 'rollback');
+        await scope.end(!changed ? 'read' : reply.statusCode < 400 ? 'commit' : 'rollback');
         return payload;
       } catch (error) {
         request.log.error({ err: error }, 'request transaction failed to commit; response withheld');

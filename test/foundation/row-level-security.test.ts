@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { clients } from '../../src/db/schema/index.js';
-import { APP_ROLE, MAINTENANCE_ROLE, scopedDatabase } from '../../src/db/scope.js';
+import { APP_ROLE, ENDED_READ_HOLD_MS, MAINTENANCE_ROLE, scopedDatabase } from '../../src/db/scope.js';
 import { uuidv7 } from '../../src/lib/ids.js';
 import { messagesOf } from '../audit/support.js';
 import { query, target, testConfig, testDatabase } from '../helpers/app.js';
@@ -148,6 +148,13 @@ describeOnPostgres('the API logged in as a role that owns no table', () => {
       const rows = await forgetful.select({ clinicId: clients.clinicId }).from(clients);
       return { clinics: [...new Set(rows.map((row) => row.clinicId))], count: rows.length };
     });
+    // What the request's connection is: its server process, the clinic in scope, its transaction's start.
+    app.get('/test/connection', { config: { access: 'clients.read', audit: 'clients.list' } }, async () => {
+      const { rows } = await forgetful.execute<{ pid: number; clinic: string; role: string; started: string }>(
+        sql`select pg_backend_pid() as pid, current_setting('app.clinic_id') as clinic, current_user as role, now()::text as started`,
+      );
+      return rows[0];
+    });
     await app.ready();
     return async () => {
       await app.close();
@@ -207,5 +214,58 @@ describeOnPostgres('the API logged in as a role that owns no table', () => {
     const events = lines.filter((line) => !line.manifest);
     expect(events.length).toBeGreaterThanOrEqual(1);
     expect(new Set(events.map((event) => event.clinicId))).toEqual(new Set([clinic.id]));
+  });
+
+  describe("a read's ROLLBACK, sent with the connection's next BEGIN", () => {
+    type Connection = { pid: number; clinic: string; role: string; started: string };
+    const connection = async (token: string) => {
+      const response = await app.inject({ method: 'GET', url: '/test/connection', headers: bearer(token) });
+      expect(response.statusCode).toBe(200);
+      return response.json<Connection>();
+    };
+    const held = () =>
+      query<{ count: number }>(sql`select count(*)::int as count from pg_stat_activity
+        where datname = current_database() and usename = ${login} and state like 'idle in transaction%'`);
+    const settle = () => new Promise((resolve) => setTimeout(resolve, ENDED_READ_HOLD_MS * 5));
+
+    it('the next request takes the connection in a transaction of its own, in its own clinic', async () => {
+      const a = await createClinic();
+      const b = await createClinic();
+      await settle();
+      const first = await connection(tokenFor(app, a.admin));
+      const second = await connection(tokenFor(app, b.admin));
+      expect(second.pid).toBe(first.pid);
+      expect(second.started).not.toBe(first.started);
+      expect([first.clinic, second.clinic]).toEqual([a.clinic.id, b.clinic.id]);
+      expect(second.role).toBe(APP_ROLE);
+    });
+
+    it('nothing else is handed the connection, and it is rolled back and returned when no request takes it', async () => {
+      const { clinic, admin } = await createClinic();
+      await settle();
+      const read = await connection(tokenFor(app, admin));
+      expect(await held()).toEqual([{ count: 1 }]);
+      expect(appDatabase.poolStats?.().idle).toBe((appDatabase.poolStats?.().total ?? 0) - 1);
+      // Work outside requests (the audit writer, sign-in) gets another connection, as the login role.
+      const { rows } = await appDatabase.db.execute<{ pid: number; role: string; clinic: string | null }>(
+        sql`select pg_backend_pid() as pid, current_user as role, nullif(current_setting('app.clinic_id', true), '') as clinic`,
+      );
+      expect(rows[0]?.pid).not.toBe(read.pid);
+      expect(rows[0]).toMatchObject({ role: login, clinic: null });
+      expect(read.clinic).toBe(clinic.id);
+      await settle();
+      expect(await held()).toEqual([{ count: 0 }]);
+      expect(appDatabase.poolStats?.()).toMatchObject({ idle: appDatabase.poolStats?.().total });
+    });
+
+    it('a kept connection lost meanwhile costs the next request nothing: it opens on a fresh one', async () => {
+      const { admin } = await createClinic();
+      const token = tokenFor(app, admin);
+      await settle();
+      const read = await connection(token);
+      await query(sql`select pg_terminate_backend(${read.pid})`);
+      const next = await connection(token);
+      expect(next.pid).not.toBe(read.pid);
+    });
   });
 });

@@ -2,7 +2,6 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import { type Database, databaseOptions, openDatabase } from './db/client.js';
-import { scopedDatabase } from './db/scope.js';
 import { uuidv7 } from './lib/ids.js';
 import { loggerOptions } from './lib/logger.js';
 import { accessReportRoutes } from './modules/access-report/access-report.routes.js';
@@ -79,22 +78,21 @@ export async function buildApp(config: Config, deps: AppDeps = {}) {
   // A JSON API: a body in any other media type is a 415, not a string handed to validation.
   app.removeContentTypeParser('text/plain');
 
-  // Routes get a handle that runs each request in its row-level-security scope (src/db/scope.ts);
+  // Each request's handle (request.db) runs it in its row-level-security scope (src/db/scope.ts);
   // the audit writer and sealer work across clinics on the pool itself.
   const root = database.db;
   const rowSecurity = database.kind === 'postgres' && config.DB_ROW_SECURITY === 'on';
-  const db = rowSecurity ? scopedDatabase(root) : root;
   await app.register(requestContextPlugin, { serviceVersion: config.SERVICE_VERSION });
   await app.register(errorsPlugin);
   await app.register(storedTextPlugin);
   await app.register(requestScopePlugin, { root, enabled: rowSecurity });
-  await app.register(authPlugin, { config, db });
+  await app.register(authPlugin, { config });
   await app.register(accessPlugin);
   await app.register(securityPlugin, { config });
   await app.register(rateLimitPlugin, { config });
   // onSend order: the idempotency record joins the request's transaction, the commit ends it, and
   // only then does the audit plugin record whatever did not record itself.
-  await app.register(idempotencyPlugin, { db });
+  await app.register(idempotencyPlugin, { root });
   await app.register(requestCommitPlugin);
   await app.register(auditPlugin, { config, db: root });
   await app.register(metricsPlugin, { database });
@@ -102,38 +100,38 @@ export async function buildApp(config: Config, deps: AppDeps = {}) {
 
   await app.register(healthRoutes, { database });
   await app.register(metricsRoutes, { config });
-  await app.register(authRoutes, { prefix: '/v1', config, db });
-  await app.register(staffRoutes, { prefix: '/v1/staff', db });
-  await app.register(coachingLimitsRoutes, { prefix: '/v1/staff', db });
-  await app.register(breakGlassRoutes, { prefix: '/v1/break-glass', db });
-  await app.register(auditRoutes, { prefix: '/v1/audit', config, db });
-  await app.register(auditEventsRoutes, { prefix: '/v1/audit', db });
-  await app.register(programsRoutes, { prefix: '/v1/programs', db });
-  await app.register(clientsRoutes, { prefix: '/v1/clients', db });
-  await app.register(treatmentRoutes, { prefix: '/v1/clients', db });
-  await app.register(goalsRoutes, { prefix: '/v1/clients', db });
-  await app.register(targetsRoutes, { prefix: '/v1/clients', db });
-  await app.register(skillsRoutes, { prefix: '/v1/skills', db });
-  await app.register(eventsRoutes, { prefix: '/v1/clients', db });
-  await app.register(diaryCardsRoutes, { prefix: '/v1/clients', db });
-  await app.register(chainAnalysesRoutes, { prefix: '/v1/clients', db });
-  await app.register(sessionsRoutes, { prefix: '/v1', db });
-  await app.register(agendaRoutes, { prefix: '/v1', db });
-  await app.register(skillsGroupsRoutes, { prefix: '/v1', db });
-  await app.register(groupSessionsRoutes, { prefix: '/v1', db });
-  await app.register(enrollmentsRoutes, { prefix: '/v1', db });
-  await app.register(groupAttendanceRoutes, { prefix: '/v1', db });
-  await app.register(skillsUseRoutes, { prefix: '/v1', db });
-  await app.register(attendanceRoutes, { prefix: '/v1', db });
-  await app.register(coachingSummariesRoutes, { prefix: '/v1', db });
-  await app.register(coachingContactsRoutes, { prefix: '/v1', db });
-  await app.register(accessReportRoutes, { prefix: '/v1', db });
-  await app.register(teamsRoutes, { prefix: '/v1/teams', db });
-  await app.register(teamMembersRoutes, { prefix: '/v1/teams', db });
-  await app.register(meetingsRoutes, { prefix: '/v1', db });
-  await app.register(teamAgendaRoutes, { prefix: '/v1', db });
-  await app.register(teamPrefillRoutes, { prefix: '/v1', db });
-  await app.register(teamPrepRoutes, { prefix: '/v1', db });
+  await app.register(authRoutes, { prefix: '/v1', config });
+  await app.register(staffRoutes, { prefix: '/v1/staff' });
+  await app.register(coachingLimitsRoutes, { prefix: '/v1/staff' });
+  await app.register(breakGlassRoutes, { prefix: '/v1/break-glass' });
+  await app.register(auditRoutes, { prefix: '/v1/audit', config });
+  await app.register(auditEventsRoutes, { prefix: '/v1/audit' });
+  await app.register(programsRoutes, { prefix: '/v1/programs' });
+  await app.register(clientsRoutes, { prefix: '/v1/clients' });
+  await app.register(treatmentRoutes, { prefix: '/v1/clients' });
+  await app.register(goalsRoutes, { prefix: '/v1/clients' });
+  await app.register(targetsRoutes, { prefix: '/v1/clients' });
+  await app.register(skillsRoutes, { prefix: '/v1/skills' });
+  await app.register(eventsRoutes, { prefix: '/v1/clients' });
+  await app.register(diaryCardsRoutes, { prefix: '/v1/clients' });
+  await app.register(chainAnalysesRoutes, { prefix: '/v1/clients' });
+  await app.register(sessionsRoutes, { prefix: '/v1' });
+  await app.register(agendaRoutes, { prefix: '/v1' });
+  await app.register(skillsGroupsRoutes, { prefix: '/v1' });
+  await app.register(groupSessionsRoutes, { prefix: '/v1' });
+  await app.register(enrollmentsRoutes, { prefix: '/v1' });
+  await app.register(groupAttendanceRoutes, { prefix: '/v1' });
+  await app.register(skillsUseRoutes, { prefix: '/v1' });
+  await app.register(attendanceRoutes, { prefix: '/v1' });
+  await app.register(coachingSummariesRoutes, { prefix: '/v1' });
+  await app.register(coachingContactsRoutes, { prefix: '/v1' });
+  await app.register(accessReportRoutes, { prefix: '/v1' });
+  await app.register(teamsRoutes, { prefix: '/v1/teams' });
+  await app.register(teamMembersRoutes, { prefix: '/v1/teams' });
+  await app.register(meetingsRoutes, { prefix: '/v1' });
+  await app.register(teamAgendaRoutes, { prefix: '/v1' });
+  await app.register(teamPrefillRoutes, { prefix: '/v1' });
+  await app.register(teamPrepRoutes, { prefix: '/v1' });
 
   if (!deps.database) app.addHook('onClose', () => database.close());
   return app;

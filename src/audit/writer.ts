@@ -2,7 +2,7 @@ import { getTableColumns, sql } from 'drizzle-orm';
 import type { Db, DbOrTx, Tx } from '../db/client.js';
 import { executePrepared } from '../db/prepared.js';
 import { auditEvents } from '../db/schema/index.js';
-import { requestTransaction } from '../db/scope.js';
+import { requestTransactionOf } from '../db/scope.js';
 import type { RequestContext } from '../lib/context.js';
 import { AppError } from '../lib/errors.js';
 import { claimIdempotencyKey } from '../plugins/idempotency.js';
@@ -125,7 +125,7 @@ export async function auditedTransaction<T>(db: Db, ctx: RequestContext, change:
   };
   // Inside a request's own transaction (src/db/scope.ts) the change joins it: that transaction is
   // committed before the response leaves, and rolled back whole if anything fails.
-  const requestTx = requestTransaction();
+  const requestTx = requestTransactionOf(db);
   const result = requestTx ? await run(requestTx) : await db.transaction(run);
   ctx.audit.written = true;
   if (ctx.idempotency) ctx.idempotency.claimed = true;

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql } from 'drizzle-orm';
 import { NodePgSession, type NodePgSessionOptions, NodePgTransaction } from 'drizzle-orm/node-postgres/session';
 import type { PgDialect } from 'drizzle-orm/pg-core';
@@ -58,13 +57,17 @@ interface OpenTransaction {
 /**
  * The transaction a request runs in (PostgreSQL): opened when the request's clinic is known (the
  * token check), ended by the request-scope plugins before the response leaves. Services reach it
- * through the scoped handle (`scopedDatabase`); a nested `transaction()` is a savepoint in it.
+ * through the request's handle (`db`, which routes pass on as `request.db`); a nested
+ * `transaction()` is a savepoint in it.
  */
 export class RequestScope {
   private open: OpenTransaction | null = null;
   private clinicId: string | null = null;
+  readonly db: Db;
 
-  constructor(private readonly root: Db) {}
+  constructor(private readonly root: Db) {
+    this.db = scopedDatabase(root, this);
+  }
 
   get tx(): Tx | null {
     return this.open?.tx ?? null;
@@ -244,36 +247,34 @@ function transactionOn(root: Db, client: PoolClient): Tx {
   return tx;
 }
 
-const storage = new AsyncLocalStorage<RequestScope>();
 const ROOT = Symbol('root database');
-
-/** The transaction of the request being served, if it runs in one. */
-export function requestTransaction(): Tx | null {
-  return storage.getStore()?.tx ?? null;
-}
-
-/** Runs the rest of a request (its handler) with its scope, so the scoped handle finds the transaction. */
-export function runInScope(scope: RequestScope, next: () => void): void {
-  storage.run(scope, next);
-}
+const TRANSACTION = Symbol('request transaction');
 
 /**
- * The database handle routes and services get: inside a request whose scope is open, every call
- * goes to the request's transaction (a nested `transaction()` becomes a savepoint); elsewhere to
- * the pool.
+ * The database handle of one request (`request.db`): while the request's scope is open, every call
+ * goes to its transaction (a nested `transaction()` becomes a savepoint); before and after, to the
+ * pool. Each call looks the transaction up, so a handle kept across `outside()` follows the scope.
+ * The handle is the request's own, passed down explicitly: no async context is needed to find it,
+ * which on this Node.js version would put a hook on every promise of every request.
  */
-export function scopedDatabase(root: Db): Db {
+function scopedDatabase(root: Db, scope: RequestScope): Db {
   return new Proxy(root, {
     get(target, property) {
       if (property === ROOT) return target;
-      const source = storage.getStore()?.tx ?? target;
+      if (property === TRANSACTION) return scope.tx;
+      const source = scope.tx ?? target;
       const value = Reflect.get(source, property, source);
       return typeof value === 'function' ? value.bind(source) : value;
     },
   });
 }
 
-/** The pool behind a scoped handle, for work that must not join the request's transaction. */
+/** The request's open transaction behind a handle, if the handle is a request's and its scope is open. */
+export function requestTransactionOf(db: Db): Tx | null {
+  return (db as unknown as Record<symbol, Tx | null | undefined>)[TRANSACTION] ?? null;
+}
+
+/** The pool behind a request's handle, for work that must not join the request's transaction. */
 export function unscoped(db: Db): Db {
   return ((db as unknown as Record<symbol, Db | undefined>)[ROOT] ?? db) as Db;
 }

@@ -2,7 +2,6 @@ import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
-import type { Db } from '../db/client.js';
 import { AppError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import { type ActorRow, actorStatement, loadActor, toActor } from '../modules/auth/auth.service.js';
@@ -38,7 +37,7 @@ const unauthenticated = (reason: string) => new AppError('unauthenticated', 'A v
  * not the token, so a role change takes effect on the next request.
  */
 export default fp(
-  async (app: FastifyInstance, opts: { config: Config; db: Db }) => {
+  async (app: FastifyInstance, opts: { config: Config }) => {
     const skewMs = opts.config.JWT_CLOCK_SKEW_SECONDS * 1000;
     await app.register(fastifyJwt, {
       secret: opts.config.JWT_SECRET,
@@ -70,7 +69,7 @@ export default fp(
       // account is read in the same round trip that begins it.
       const actor = request.scope
         ? toActor((await request.scope.enter(claims.cid, actorStatement(claims)))[0] as ActorRow | undefined, claims)
-        : await loadActor(opts.db, claims);
+        : await loadActor(request.db, claims);
       if (!actor) throw unauthenticated('revoked-or-inactive');
       request.ctx.actor = actor;
     });

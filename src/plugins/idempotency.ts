@@ -103,16 +103,14 @@ export async function purgeExpiredIdempotencyKeys(db: Db): Promise<number> {
  * the key's row for the retries to get back.
  */
 export default fp(
-  async (app: FastifyInstance, opts: { db: Db }) => {
-    const { db } = opts;
-
+  async (app: FastifyInstance, opts: { root: Db }) => {
     app.addHook('preHandler', async (request, reply) => {
       const header = request.headers[HEADER];
       const ctx = request.ctx;
       if (header === undefined || !ctx.actor || !takesIdempotencyKey(request.routeOptions)) return;
       const key = parseKey(header);
       const hash = requestHash(request);
-      const [found] = await db
+      const [found] = await request.db
         .select()
         .from(idempotencyKeys)
         .where(
@@ -148,7 +146,7 @@ export default fp(
       const note = request.ctx?.idempotency;
       if (!note?.claimed || reply.statusCode < 200 || reply.statusCode >= 300) return payload;
       try {
-        await storeResponse(db, request, reply, payload);
+        await storeResponse(request.db, request, reply, payload);
       } catch (error) {
         // The change committed and the caller gets its answer; a retry with this key gets a 409.
         request.log.error({ err: error }, 'idempotency: the response could not be stored');
@@ -159,7 +157,7 @@ export default fp(
     let purge: NodeJS.Timeout | undefined;
     app.addHook('onReady', async () => {
       purge = setInterval(() => {
-        purgeExpiredIdempotencyKeys(db).catch((error) => app.log.error({ err: error }, 'idempotency: purging expired keys failed'));
+        purgeExpiredIdempotencyKeys(opts.root).catch((error) => app.log.error({ err: error }, 'idempotency: purging expired keys failed'));
       }, PURGE_INTERVAL_MS);
       purge.unref();
     });

@@ -1,7 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from '../db/client.js';
-import { RequestScope, runInScope } from '../db/scope.js';
+import { RequestScope } from '../db/scope.js';
 import { AppError } from '../lib/errors.js';
 import { PROBLEM_CONTENT_TYPE, problemFor } from './errors.js';
 
@@ -9,6 +9,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The request's transaction under row-level security; null when the database has none (PGlite, or turned off). */
     scope: RequestScope | null;
+    /**
+     * The database handle a route passes to its services: the request's transaction while its
+     * scope is open (src/db/scope.ts), else the pool.
+     */
+    readonly db: Db;
   }
 }
 
@@ -21,16 +26,15 @@ declare module 'fastify' {
 export default fp(
   async (app: FastifyInstance, opts: { root: Db; enabled: boolean }) => {
     app.decorateRequest('scope', null);
+    app.decorateRequest('db', {
+      getter(this: FastifyRequest) {
+        return this.scope?.db ?? opts.root;
+      },
+    });
     if (!opts.enabled) return;
 
     app.addHook('onRequest', async (request) => {
       request.scope = new RequestScope(opts.root);
-    });
-
-    // Callback style: the handler runs inside the callback's async context, so it sees the scope.
-    app.addHook('preHandler', (request, _reply, done) => {
-      if (request.scope) runInScope(request.scope, done);
-      else done();
     });
 
     // A request that ends without a response (the client went away) still releases its connection.

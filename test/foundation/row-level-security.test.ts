@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { clients } from '../../src/db/schema/index.js';
-import { APP_ROLE, ENDED_READ_HOLD_MS, MAINTENANCE_ROLE, scopedDatabase } from '../../src/db/scope.js';
+import { APP_ROLE, ENDED_READ_HOLD_MS, MAINTENANCE_ROLE } from '../../src/db/scope.js';
 import { uuidv7 } from '../../src/lib/ids.js';
 import { messagesOf } from '../audit/support.js';
 import { query, target, testConfig, testDatabase } from '../helpers/app.js';
@@ -143,14 +143,13 @@ describeOnPostgres('the API logged in as a role that owns no table', () => {
     appDatabase = await openDatabase({ url: url.toString(), poolMax: 5 });
     app = await buildApp(testConfig({ DATABASE_URL: url.toString() }), { database: appDatabase, logger: false });
     // A route that forgets its clinic condition, as a bug would: the policies still hold.
-    const forgetful = scopedDatabase(appDatabase.db);
-    app.get('/test/unscoped-clients', { config: { access: 'clients.read', audit: 'clients.list' } }, async () => {
-      const rows = await forgetful.select({ clinicId: clients.clinicId }).from(clients);
+    app.get('/test/unscoped-clients', { config: { access: 'clients.read', audit: 'clients.list' } }, async (request) => {
+      const rows = await request.db.select({ clinicId: clients.clinicId }).from(clients);
       return { clinics: [...new Set(rows.map((row) => row.clinicId))], count: rows.length };
     });
     // What the request's connection is: its server process, the clinic in scope, its transaction's start.
-    app.get('/test/connection', { config: { access: 'clients.read', audit: 'clients.list' } }, async () => {
-      const { rows } = await forgetful.execute<{ pid: number; clinic: string; role: string; started: string }>(
+    app.get('/test/connection', { config: { access: 'clients.read', audit: 'clients.list' } }, async (request) => {
+      const { rows } = await request.db.execute<{ pid: number; clinic: string; role: string; started: string }>(
         sql`select pg_backend_pid() as pid, current_setting('app.clinic_id') as clinic, current_user as role, now()::text as started`,
       );
       return rows[0];

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { problemResponses } from '../../plugins/errors.js';
 import { accessReportQuery, accessReportResponse, clientIdParams } from './access-report.schema.js';
@@ -8,7 +7,7 @@ import { readAccessReport } from './access-report.service.js';
 const tags = ['audit'];
 
 /** Who accessed a client's record, under /v1. */
-export const accessReportRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const accessReportRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/clients/:id/access-report',
     {
@@ -22,6 +21,6 @@ export const accessReportRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app,
       },
       config: { access: 'clients.access-report', audit: 'clients.access-report' },
     },
-    async (request) => readAccessReport(db, ctx(request), request.params.id, request.query),
+    async (request) => readAccessReport(request.db, ctx(request), request.params.id, request.query),
   );
 };

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -10,7 +9,7 @@ const tags = ['sessions'];
 const access = 'clients.clinical' as const;
 
 /** The session agenda the target hierarchy generates, and the order the therapist settles on. */
-export const agendaRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const agendaRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/sessions/:id/agenda',
     {
@@ -23,7 +22,7 @@ export const agendaRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
       config: { access, audit: 'agenda.read' },
     },
     async (request, reply) => {
-      const agenda = await readAgenda(db, ctx(request), request.params.id);
+      const agenda = await readAgenda(request.db, ctx(request), request.params.id);
       if (agenda.version !== null) reply.header('etag', etagOf(agenda.version));
       return reply.send(agenda);
     },
@@ -43,7 +42,7 @@ export const agendaRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
       config: { access, audit: 'agenda.update' },
     },
     async (request, reply) => {
-      const agenda = await saveAgenda(db, ctx(request), request.params.id, request.headers['if-match'], request.body);
+      const agenda = await saveAgenda(request.db, ctx(request), request.params.id, request.headers['if-match'], request.body);
       return reply.header('etag', etagOf(agenda.version ?? 1)).send(agenda);
     },
   );

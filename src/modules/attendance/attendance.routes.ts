@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { problemResponses } from '../../plugins/errors.js';
 import { atRiskQuery, atRiskResponse, attendanceReport, clientIdParams, overrideBody } from './attendance.schema.js';
@@ -8,7 +7,7 @@ import { listAtRisk, overrideFourMiss, readAttendance } from './attendance.servi
 const tags = ['attendance'];
 
 /** The four-miss rule: a client's streaks per modality, the clinic's at-risk list, and overrides. */
-export const attendanceRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const attendanceRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/clients/:id/attendance',
     {
@@ -21,7 +20,7 @@ export const attendanceRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
       },
       config: { access: 'attendance.read', audit: 'attendance.read' },
     },
-    async (request) => readAttendance(db, ctx(request), request.params.id),
+    async (request) => readAttendance(request.db, ctx(request), request.params.id),
   );
 
   app.post(
@@ -36,7 +35,7 @@ export const attendanceRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
       },
       config: { access: 'attendance.override', audit: 'attendance.override' },
     },
-    async (request, reply) => reply.code(201).send(await overrideFourMiss(db, ctx(request), request.params.id, request.body)),
+    async (request, reply) => reply.code(201).send(await overrideFourMiss(request.db, ctx(request), request.params.id, request.body)),
   );
 
   app.get(
@@ -50,6 +49,6 @@ export const attendanceRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
       },
       config: { access: 'attendance.read', audit: 'attendance.at-risk' },
     },
-    async (request) => listAtRisk(db, ctx(request), request.query),
+    async (request) => listAtRisk(request.db, ctx(request), request.query),
   );
 };

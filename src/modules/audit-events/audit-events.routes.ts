@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { problemResponses } from '../../plugins/errors.js';
 import { auditEventPage, exportAuditEventsQuery, searchAuditEventsQuery } from './audit-events.schema.js';
@@ -13,7 +12,7 @@ const asHeaderValue = (value: unknown) =>
   JSON.stringify(value).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** Searching and exporting the clinic's audit trail, under /v1/audit (compliance only; both are audited). */
-export const auditEventsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const auditEventsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/events',
     {
@@ -26,7 +25,7 @@ export const auditEventsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, 
       },
       config: { access: 'audit.read', audit: 'audit.search' },
     },
-    async (request) => searchAuditEvents(db, ctx(request), request.query),
+    async (request) => searchAuditEvents(request.db, ctx(request), request.query),
   );
 
   app.get(
@@ -52,7 +51,7 @@ export const auditEventsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, 
       config: { access: 'audit.read', audit: 'audit.export' },
     },
     async (request, reply) => {
-      const exported = exportAuditEvents(db, ctx(request), request.query, request.headers.accept);
+      const exported = exportAuditEvents(request.db, ctx(request), request.query, request.headers.accept);
       const extension = exported.format === 'fhir' ? 'fhir.json' : exported.format;
       reply
         .type(exportContentTypes[exported.format])

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { verifyChain } from '../../audit/verify.js';
 import type { Config } from '../../config.js';
-import type { Db } from '../../db/client.js';
 import { authed } from '../../lib/context.js';
 import { problemResponses } from '../../plugins/errors.js';
 
@@ -22,7 +21,7 @@ const verifyResponse = z
   })
   .meta({ id: 'AuditVerification' });
 
-export const auditRoutes: FastifyPluginAsyncZod<{ config: Config; db: Db }> = async (app, { config, db }) => {
+export const auditRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (app, { config }) => {
   app.get(
     '/verify',
     {
@@ -37,7 +36,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ config: Config; db: Db }> = as
       const ctx = authed(request);
       const seal = () => app.auditSealer.sealPending();
       await (request.scope ? request.scope.outside(seal) : seal());
-      const report = await verifyChain(db, config.AUDIT_HMAC_KEY, ctx.actor.clinicId);
+      const report = await verifyChain(request.db, config.AUDIT_HMAC_KEY, ctx.actor.clinicId);
       ctx.audit.resultCount = report.rowsChecked;
       ctx.audit.details = { ok: report.ok, firstBreak: report.firstBreak };
       return report;

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Config } from '../../config.js';
-import type { Db } from '../../db/client.js';
 import { authed } from '../../lib/context.js';
 import { uuidv7 } from '../../lib/ids.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -9,7 +8,7 @@ import { login, readMe } from './auth.service.js';
 
 const tags = ['auth'];
 
-export const authRoutes: FastifyPluginAsyncZod<{ config: Config; db: Db }> = async (app, { config, db }) => {
+export const authRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (app, { config }) => {
   const throttle = { maxFailures: config.LOGIN_MAX_FAILURES, lockSeconds: config.LOGIN_LOCK_SECONDS };
 
   app.post(
@@ -25,7 +24,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ config: Config; db: Db }> = asy
       config: { access: 'public', audit: 'auth.login' },
     },
     async (request) => {
-      const member = await login(db, request.ctx, throttle, request.body);
+      const member = await login(request.db, request.ctx, throttle, request.body);
       const jti = uuidv7();
       request.ctx.audit.details = { tokenId: jti };
       const accessToken = app.jwt.sign({ sub: member.id, cid: request.ctx.clinicId as string, roles: member.roles, jti });

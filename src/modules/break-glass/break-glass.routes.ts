@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed } from '../../lib/context.js';
 import { problemResponses } from '../../plugins/errors.js';
 import {
@@ -16,7 +15,7 @@ import { createGrant, listGrants, listReviewQueue, reviewGrant } from './break-g
 
 const tags = ['break-glass'];
 
-export const breakGlassRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const breakGlassRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/',
     {
@@ -28,7 +27,7 @@ export const breakGlassRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
       },
       config: { access: 'break-glass.request', audit: 'break-glass.create' },
     },
-    async (request, reply) => reply.code(201).send(await createGrant(db, authed(request), request.body)),
+    async (request, reply) => reply.code(201).send(await createGrant(request.db, authed(request), request.body)),
   );
 
   app.get(
@@ -42,7 +41,7 @@ export const breakGlassRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
       },
       config: { access: 'break-glass.review', audit: 'break-glass.list' },
     },
-    async (request) => listGrants(db, authed(request), request.query),
+    async (request) => listGrants(request.db, authed(request), request.query),
   );
 
   app.get(
@@ -56,7 +55,7 @@ export const breakGlassRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
       },
       config: { access: 'break-glass.review', audit: 'break-glass.queue' },
     },
-    async (request) => listReviewQueue(db, authed(request), request.query),
+    async (request) => listReviewQueue(request.db, authed(request), request.query),
   );
 
   app.post(
@@ -71,6 +70,6 @@ export const breakGlassRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
       },
       config: { access: 'break-glass.review', audit: 'break-glass.review' },
     },
-    async (request, reply) => reply.code(201).send(await reviewGrant(db, authed(request), request.params.id, request.body)),
+    async (request, reply) => reply.code(201).send(await reviewGrant(request.db, authed(request), request.params.id, request.body)),
   );
 };

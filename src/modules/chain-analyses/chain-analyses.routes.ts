@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -19,7 +18,7 @@ const tags = ['chain analyses'];
 const access = 'clients.clinical' as const;
 
 /** Behavioural chain analyses of a client's target behaviours, under /v1/clients. */
-export const chainAnalysesRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const chainAnalysesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/:id/chain-analyses',
     {
@@ -32,7 +31,7 @@ export const chainAnalysesRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
       },
       config: { access, audit: 'chain-analyses.list' },
     },
-    async (request) => listChainAnalyses(db, ctx(request), request.params.id, request.query),
+    async (request) => listChainAnalyses(request.db, ctx(request), request.params.id, request.query),
   );
 
   app.post(
@@ -48,7 +47,7 @@ export const chainAnalysesRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
       config: { access, audit: 'chain-analyses.create' },
     },
     async (request, reply) => {
-      const created = await createChainAnalysis(db, ctx(request), request.params.id, request.body);
+      const created = await createChainAnalysis(request.db, ctx(request), request.params.id, request.body);
       return reply
         .code(201)
         .header('etag', etagOf(created.version))
@@ -69,7 +68,7 @@ export const chainAnalysesRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
       config: { access, audit: 'chain-analyses.read' },
     },
     async (request, reply) => {
-      const found = await readChainAnalysis(db, ctx(request), request.params.id, request.params.analysisId);
+      const found = await readChainAnalysis(request.db, ctx(request), request.params.id, request.params.analysisId);
       return reply.header('etag', etagOf(found.version)).send(found);
     },
   );
@@ -89,7 +88,7 @@ export const chainAnalysesRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
     },
     async (request, reply) => {
       const { id, analysisId } = request.params;
-      const updated = await updateChainAnalysis(db, ctx(request), id, analysisId, request.headers['if-match'], request.body);
+      const updated = await updateChainAnalysis(request.db, ctx(request), id, analysisId, request.headers['if-match'], request.body);
       return reply.header('etag', etagOf(updated.version)).send(updated);
     },
   );

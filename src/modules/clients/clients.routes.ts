@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -17,7 +16,7 @@ import { createClient, listClients, markEnteredInError, readClient, updateClient
 
 const tags = ['clients'];
 
-export const clientsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const clientsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/',
     {
@@ -30,7 +29,7 @@ export const clientsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db
       config: { access: 'clients.register', audit: 'clients.create' },
     },
     async (request, reply) => {
-      const created = await createClient(db, ctx(request), request.body);
+      const created = await createClient(request.db, ctx(request), request.body);
       return reply.code(201).header('etag', etagOf(created.version)).header('location', `/v1/clients/${created.id}`).send(created);
     },
   );
@@ -46,7 +45,7 @@ export const clientsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db
       },
       config: { access: 'clients.read', audit: 'clients.list' },
     },
-    async (request) => listClients(db, ctx(request), request.query),
+    async (request) => listClients(request.db, ctx(request), request.query),
   );
 
   app.get(
@@ -61,7 +60,7 @@ export const clientsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db
       config: { access: 'clients.read', audit: 'clients.read' },
     },
     async (request, reply) => {
-      const found = await readClient(db, ctx(request), request.params.id);
+      const found = await readClient(request.db, ctx(request), request.params.id);
       return reply.header('etag', etagOf(found.version)).send(found);
     },
   );
@@ -80,7 +79,7 @@ export const clientsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db
       config: { access: 'clients.register', audit: 'clients.update' },
     },
     async (request, reply) => {
-      const updated = await updateClient(db, ctx(request), request.params.id, request.headers['if-match'], request.body);
+      const updated = await updateClient(request.db, ctx(request), request.params.id, request.headers['if-match'], request.body);
       return reply.header('etag', etagOf(updated.version)).send(updated);
     },
   );
@@ -98,7 +97,7 @@ export const clientsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db
       config: { access: 'clients.register', audit: 'clients.entered-in-error' },
     },
     async (request, reply) => {
-      const marked = await markEnteredInError(db, ctx(request), request.params.id, request.body.reason);
+      const marked = await markEnteredInError(request.db, ctx(request), request.params.id, request.body.reason);
       return reply.header('etag', etagOf(marked.version)).send(marked);
     },
   );

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -26,7 +25,7 @@ const tags = ['coaching'];
 const access = 'coaching.contacts' as const;
 
 /** Between-session coaching contacts and the coach's status screen, under /v1. */
-export const coachingContactsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const coachingContactsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/clients/:id/coaching-contacts',
     {
@@ -39,7 +38,7 @@ export const coachingContactsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (
       },
       config: { access, audit: 'coaching-contacts.list' },
     },
-    async (request) => listCoachingContacts(db, ctx(request), request.params.id, request.query),
+    async (request) => listCoachingContacts(request.db, ctx(request), request.params.id, request.query),
   );
 
   app.post(
@@ -55,7 +54,7 @@ export const coachingContactsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (
       config: { access, audit: 'coaching-contacts.create' },
     },
     async (request, reply) => {
-      const created = await createCoachingContact(db, ctx(request), request.params.id, request.body);
+      const created = await createCoachingContact(request.db, ctx(request), request.params.id, request.body);
       return reply
         .code(201)
         .header('etag', etagOf(created.version))
@@ -76,7 +75,7 @@ export const coachingContactsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (
       config: { access, audit: 'coaching-contacts.read' },
     },
     async (request, reply) => {
-      const found = await readCoachingContact(db, ctx(request), request.params.id);
+      const found = await readCoachingContact(request.db, ctx(request), request.params.id);
       return reply.header('etag', etagOf(found.version)).send(found);
     },
   );
@@ -95,7 +94,7 @@ export const coachingContactsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (
       config: { access, audit: 'coaching-contacts.update' },
     },
     async (request, reply) => {
-      const updated = await updateCoachingContact(db, ctx(request), request.params.id, request.headers['if-match'], request.body);
+      const updated = await updateCoachingContact(request.db, ctx(request), request.params.id, request.headers['if-match'], request.body);
       return reply.header('etag', etagOf(updated.version)).send(updated);
     },
   );
@@ -111,6 +110,6 @@ export const coachingContactsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (
       },
       config: { access, audit: 'coaching-status.read' },
     },
-    async (request) => readCoachingStatus(db, ctx(request), request.params.id),
+    async (request) => readCoachingStatus(request.db, ctx(request), request.params.id),
   );
 };

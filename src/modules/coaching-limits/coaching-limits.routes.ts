@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -16,7 +15,7 @@ import { changeCoachingLimits, listCoachingLimitsVersions, readCoachingLimits } 
 const tags = ['coaching'];
 
 /** A therapist's stated coaching limits, versioned from an effective moment, under /v1/staff/:id. */
-export const coachingLimitsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const coachingLimitsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/:id/coaching-limits',
     {
@@ -30,7 +29,7 @@ export const coachingLimitsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (ap
       config: { access: 'coaching-limits.read', audit: 'coaching-limits.read' },
     },
     async (request, reply) => {
-      const { limits, latestVersion } = await readCoachingLimits(db, ctx(request), request.params.id, request.query.at);
+      const { limits, latestVersion } = await readCoachingLimits(request.db, ctx(request), request.params.id, request.query.at);
       return reply.header('etag', etagOf(latestVersion)).send(limits);
     },
   );
@@ -47,7 +46,7 @@ export const coachingLimitsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (ap
       config: { access: 'coaching-limits.read', audit: 'coaching-limits.versions' },
     },
     async (request, reply) => {
-      const history = await listCoachingLimitsVersions(db, ctx(request), request.params.id);
+      const history = await listCoachingLimitsVersions(request.db, ctx(request), request.params.id);
       const latest = history.items[0];
       if (latest) reply.header('etag', etagOf(latest.version));
       return reply.send(history);
@@ -69,7 +68,7 @@ export const coachingLimitsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (ap
     },
     async (request, reply) => {
       const { limits, created } = await changeCoachingLimits(
-        db,
+        request.db,
         ctx(request),
         request.params.id,
         request.headers['if-match'],

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { problemResponses } from '../../plugins/errors.js';
 import { clientIdParams, coachingLoadResponse, coachingSummaryResponse, monthQuery, staffIdParams } from './coaching-summaries.schema.js';
@@ -8,7 +7,7 @@ import { readCoachingLoad, readCoachingSummary } from './coaching-summaries.serv
 const tags = ['coaching'];
 
 /** Monthly coaching figures, under /v1: per client, and per therapist across their clients. */
-export const coachingSummariesRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const coachingSummariesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/clients/:id/coaching-summary',
     {
@@ -21,7 +20,7 @@ export const coachingSummariesRoutes: FastifyPluginAsyncZod<{ db: Db }> = async 
       },
       config: { access: 'coaching.contacts', audit: 'coaching-summary.read' },
     },
-    async (request) => readCoachingSummary(db, ctx(request), request.params.id, request.query),
+    async (request) => readCoachingSummary(request.db, ctx(request), request.params.id, request.query),
   );
 
   app.get(
@@ -36,6 +35,6 @@ export const coachingSummariesRoutes: FastifyPluginAsyncZod<{ db: Db }> = async 
       },
       config: { access: 'coaching.load', audit: 'coaching-load.read' },
     },
-    async (request) => readCoachingLoad(db, ctx(request), request.params.id, request.query),
+    async (request) => readCoachingLoad(request.db, ctx(request), request.params.id, request.query),
   );
 };

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -22,7 +21,7 @@ const tags = ['diary-cards'];
 const access = 'clients.clinical' as const;
 
 /** Diary cards, one per client-week, under /v1/clients. */
-export const diaryCardsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const diaryCardsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/:id/diary-cards',
     {
@@ -35,7 +34,7 @@ export const diaryCardsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
       },
       config: { access, audit: 'diary-cards.list' },
     },
-    async (request) => listDiaryCards(db, ctx(request), request.params.id, request.query),
+    async (request) => listDiaryCards(request.db, ctx(request), request.params.id, request.query),
   );
 
   app.get(
@@ -50,7 +49,7 @@ export const diaryCardsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
       config: { access, audit: 'diary-cards.read' },
     },
     async (request, reply) => {
-      const card = await readDiaryCard(db, ctx(request), request.params.id, request.params.weekStart);
+      const card = await readDiaryCard(request.db, ctx(request), request.params.id, request.params.weekStart);
       return reply.header('etag', etagOf(card.version)).send(card);
     },
   );
@@ -68,7 +67,7 @@ export const diaryCardsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
       config: { access, audit: 'diary-cards.submit-day' },
     },
     async (request, reply) => {
-      const { view, created } = await submitDay(db, ctx(request), request.params.id, request.params.date, request.body);
+      const { view, created } = await submitDay(request.db, ctx(request), request.params.id, request.params.date, request.body);
       return reply
         .code(created ? 201 : 200)
         .header('etag', etagOf(view.version))
@@ -91,7 +90,7 @@ export const diaryCardsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
     },
     async (request, reply) => {
       const { id, weekStart } = request.params;
-      const card = await replaceCard(db, ctx(request), id, weekStart, request.headers['if-match'], request.body);
+      const card = await replaceCard(request.db, ctx(request), id, weekStart, request.headers['if-match'], request.body);
       return reply.header('etag', etagOf(card.version)).send(card);
     },
   );
@@ -107,6 +106,6 @@ export const diaryCardsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
       },
       config: { access, audit: 'diary-cards.versions' },
     },
-    async (request) => listCardVersions(db, ctx(request), request.params.id, request.params.weekStart),
+    async (request) => listCardVersions(request.db, ctx(request), request.params.id, request.params.weekStart),
   );
 };

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -19,7 +18,7 @@ const tags = ['skills groups'];
 const access = 'skills-groups.roster' as const;
 
 /** A group's roster, under /v1: who is enrolled, joining and leaving. Administrators and the group's leaders. */
-export const enrollmentsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const enrollmentsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/skills-groups/:id/enrollments',
     {
@@ -32,7 +31,7 @@ export const enrollmentsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, 
       },
       config: { access, audit: 'enrollments.list' },
     },
-    async (request) => listEnrollments(db, ctx(request), request.params.id, request.query),
+    async (request) => listEnrollments(request.db, ctx(request), request.params.id, request.query),
   );
 
   app.post(
@@ -48,7 +47,7 @@ export const enrollmentsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, 
       config: { access, audit: 'enrollments.create' },
     },
     async (request, reply) => {
-      const created = await createEnrollment(db, ctx(request), request.params.id, request.body);
+      const created = await createEnrollment(request.db, ctx(request), request.params.id, request.body);
       return reply
         .code(201)
         .header('etag', etagOf(created.version))
@@ -71,7 +70,7 @@ export const enrollmentsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, 
       config: { access, audit: 'enrollments.end' },
     },
     async (request, reply) => {
-      const ended = await endEnrollment(db, ctx(request), request.params, request.headers['if-match'], request.body);
+      const ended = await endEnrollment(request.db, ctx(request), request.params, request.headers['if-match'], request.body);
       return reply.header('etag', etagOf(ended.version)).send(ended);
     },
   );

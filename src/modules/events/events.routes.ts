@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -20,7 +19,7 @@ const tags = ['clinical events'];
 const access = 'clients.clinical' as const;
 
 /** Clinical events (self-harm, attempts, crises, emergency visits, admissions), under /v1/clients. */
-export const eventsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const eventsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/:id/events',
     {
@@ -33,7 +32,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
       },
       config: { access: 'clients.team-view', audit: 'events.list' },
     },
-    async (request) => listEvents(db, ctx(request), request.params.id, request.query),
+    async (request) => listEvents(request.db, ctx(request), request.params.id, request.query),
   );
 
   app.post(
@@ -49,7 +48,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
       config: { access, audit: 'events.create' },
     },
     async (request, reply) => {
-      const created = await createEvent(db, ctx(request), request.params.id, request.body);
+      const created = await createEvent(request.db, ctx(request), request.params.id, request.body);
       return reply
         .code(201)
         .header('etag', etagOf(created.version))
@@ -65,7 +64,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
       config: { access: 'clients.team-view', audit: 'events.read' },
     },
     async (request, reply) => {
-      const found = await readEvent(db, ctx(request), request.params.id, request.params.eventId);
+      const found = await readEvent(request.db, ctx(request), request.params.id, request.params.eventId);
       return reply.header('etag', etagOf(found.version)).send(found);
     },
   );
@@ -85,7 +84,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
     },
     async (request, reply) => {
       const { id, eventId } = request.params;
-      const updated = await updateEvent(db, ctx(request), id, eventId, request.headers['if-match'], request.body);
+      const updated = await updateEvent(request.db, ctx(request), id, eventId, request.headers['if-match'], request.body);
       return reply.header('etag', etagOf(updated.version)).send(updated);
     },
   );
@@ -104,7 +103,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
     },
     async (request, reply) => {
       const { id, eventId } = request.params;
-      const marked = await markEventEnteredInError(db, ctx(request), id, eventId, request.body.reason);
+      const marked = await markEventEnteredInError(request.db, ctx(request), id, eventId, request.body.reason);
       return reply.header('etag', etagOf(marked.version)).send(marked);
     },
   );

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -20,7 +19,7 @@ const tags = ['goals'];
 const access = 'clients.clinical' as const;
 
 /** Life-worth-living goals, under /v1/clients. */
-export const goalsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const goalsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/:id/goals',
     {
@@ -33,7 +32,7 @@ export const goalsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
       },
       config: { access, audit: 'goals.list' },
     },
-    async (request) => listGoals(db, ctx(request), request.params.id, request.query),
+    async (request) => listGoals(request.db, ctx(request), request.params.id, request.query),
   );
 
   app.post(
@@ -49,7 +48,7 @@ export const goalsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
       config: { access, audit: 'goals.create' },
     },
     async (request, reply) => {
-      const created = await createGoal(db, ctx(request), request.params.id, request.body);
+      const created = await createGoal(request.db, ctx(request), request.params.id, request.body);
       return reply.code(201).header('etag', etagOf(created.version)).send(created);
     },
   );
@@ -69,7 +68,7 @@ export const goalsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
     },
     async (request, reply) => {
       const { id, goalId } = request.params;
-      const revised = await reviseGoal(db, ctx(request), id, goalId, request.headers['if-match'], request.body);
+      const revised = await reviseGoal(request.db, ctx(request), id, goalId, request.headers['if-match'], request.body);
       return reply.code(201).header('etag', etagOf(revised.goal.version)).send(revised);
     },
   );

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { problemResponses } from '../../plugins/errors.js';
 import { groupSessionIdParams, putAttendanceBody, sessionAttendanceResponse } from './group-attendance.schema.js';
@@ -8,7 +7,7 @@ import { putAttendance, readAttendance } from './group-attendance.service.js';
 const tags = ['skills groups'];
 
 /** Attendance and homework review at a group session, under /v1: the group's leaders (and administrators, to read). */
-export const groupAttendanceRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const groupAttendanceRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/group-sessions/:id/attendance',
     {
@@ -20,7 +19,7 @@ export const groupAttendanceRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (a
       },
       config: { access: 'skills-groups.roster', audit: 'group-attendance.read' },
     },
-    async (request) => readAttendance(db, ctx(request), request.params.id),
+    async (request) => readAttendance(request.db, ctx(request), request.params.id),
   );
 
   app.put(
@@ -35,6 +34,6 @@ export const groupAttendanceRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (a
       },
       config: { access: 'group-attendance.write', audit: 'group-attendance.write' },
     },
-    async (request) => putAttendance(db, ctx(request), request.params.id, request.body),
+    async (request) => putAttendance(request.db, ctx(request), request.params.id, request.body),
   );
 };

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -29,7 +28,7 @@ const tags = ['group-sessions'];
 const manage = 'skills-groups.manage' as const;
 
 /** Meetings of a skills group, under /v1 (the group's collection, then /v1/group-sessions/:id). */
-export const groupSessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const groupSessionsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/skills-groups/:id/sessions',
     {
@@ -42,7 +41,7 @@ export const groupSessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
       },
       config: { access: 'skills-groups.read', audit: 'group-sessions.list' },
     },
-    async (request) => listGroupSessions(db, ctx(request), request.params.id, request.query),
+    async (request) => listGroupSessions(request.db, ctx(request), request.params.id, request.query),
   );
 
   app.post(
@@ -58,7 +57,7 @@ export const groupSessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
       config: { access: manage, audit: 'group-sessions.create' },
     },
     async (request, reply) => {
-      const created = await createGroupSession(db, ctx(request), request.params.id, request.body);
+      const created = await createGroupSession(request.db, ctx(request), request.params.id, request.body);
       return reply.code(201).header('etag', etagOf(created.version)).header('location', `/v1/group-sessions/${created.id}`).send(created);
     },
   );
@@ -76,7 +75,7 @@ export const groupSessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
       },
       config: { access: manage, audit: 'group-sessions.generate' },
     },
-    async (request, reply) => reply.code(201).send(await generateGroupSessions(db, ctx(request), request.params.id, request.body)),
+    async (request, reply) => reply.code(201).send(await generateGroupSessions(request.db, ctx(request), request.params.id, request.body)),
   );
 
   app.get(
@@ -91,7 +90,7 @@ export const groupSessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
       config: { access: 'skills-groups.read', audit: 'group-sessions.read' },
     },
     async (request, reply) => {
-      const found = await readGroupSession(db, ctx(request), request.params.id);
+      const found = await readGroupSession(request.db, ctx(request), request.params.id);
       return reply.header('etag', etagOf(found.version)).send(found);
     },
   );
@@ -110,7 +109,7 @@ export const groupSessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
       config: { access: manage, audit: 'group-sessions.update' },
     },
     async (request, reply) => {
-      const updated = await updateGroupSession(db, ctx(request), request.params.id, request.headers['if-match'], request.body);
+      const updated = await updateGroupSession(request.db, ctx(request), request.params.id, request.headers['if-match'], request.body);
       return reply.header('etag', etagOf(updated.version)).send(updated);
     },
   );
@@ -129,7 +128,13 @@ export const groupSessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
       config: { access: manage, audit: 'group-sessions.cancel' },
     },
     async (request, reply) => {
-      const cancelled = await cancelGroupSession(db, ctx(request), request.params.id, request.headers['if-match'], request.body.reason);
+      const cancelled = await cancelGroupSession(
+        request.db,
+        ctx(request),
+        request.params.id,
+        request.headers['if-match'],
+        request.body.reason,
+      );
       return reply.header('etag', etagOf(cancelled.version)).send(cancelled);
     },
   );

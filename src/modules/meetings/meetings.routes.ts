@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -19,7 +18,7 @@ import { createMeeting, listMeetings, readMeeting, updateMeeting } from './meeti
 const tags = ['teams'];
 
 /** Consultation-team meetings: /v1/teams/:id/meetings and /v1/meetings/:id. */
-export const meetingsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const meetingsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/teams/:id/meetings',
     {
@@ -32,7 +31,7 @@ export const meetingsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
       },
       config: { access: 'meetings.read', audit: 'meetings.list' },
     },
-    async (request) => listMeetings(db, ctx(request), request.params.id, request.query),
+    async (request) => listMeetings(request.db, ctx(request), request.params.id, request.query),
   );
 
   app.post(
@@ -49,7 +48,7 @@ export const meetingsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
       config: { access: 'meetings.write', audit: 'meetings.create' },
     },
     async (request, reply) => {
-      const created = await createMeeting(db, ctx(request), request.params.id, request.body);
+      const created = await createMeeting(request.db, ctx(request), request.params.id, request.body);
       return reply.code(201).header('etag', etagOf(created.version)).header('location', `/v1/meetings/${created.id}`).send(created);
     },
   );
@@ -61,7 +60,7 @@ export const meetingsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
       config: { access: 'meetings.read', audit: 'meetings.read' },
     },
     async (request, reply) => {
-      const found = await readMeeting(db, ctx(request), request.params.id);
+      const found = await readMeeting(request.db, ctx(request), request.params.id);
       return reply.header('etag', etagOf(found.version)).send(found);
     },
   );
@@ -80,7 +79,7 @@ export const meetingsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
       config: { access: 'meetings.write', audit: 'meetings.update' },
     },
     async (request, reply) => {
-      const updated = await updateMeeting(db, ctx(request), request.params.id, request.headers['if-match'], request.body);
+      const updated = await updateMeeting(request.db, ctx(request), request.params.id, request.headers['if-match'], request.body);
       return reply.header('etag', etagOf(updated.version)).send(updated);
     },
   );

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -19,7 +18,7 @@ import { changePolicy, createProgram, listPolicyVersions, listPrograms, readProg
 
 const tags = ['programs'];
 
-export const programsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const programsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/',
     {
@@ -31,7 +30,7 @@ export const programsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
       },
       config: { access: 'programs.read', audit: 'programs.list' },
     },
-    async (request) => listPrograms(db, ctx(request), request.query),
+    async (request) => listPrograms(request.db, ctx(request), request.query),
   );
 
   app.post(
@@ -46,7 +45,7 @@ export const programsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
       config: { access: 'programs.manage', audit: 'programs.create' },
     },
     async (request, reply) => {
-      const created = await createProgram(db, ctx(request), request.body);
+      const created = await createProgram(request.db, ctx(request), request.body);
       return reply
         .code(201)
         .header('etag', etagOf(created.latestPolicyVersion))
@@ -68,7 +67,7 @@ export const programsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
       config: { access: 'programs.read', audit: 'programs.read' },
     },
     async (request, reply) => {
-      const found = await readProgram(db, ctx(request), request.params.id, request.query.at);
+      const found = await readProgram(request.db, ctx(request), request.params.id, request.query.at);
       return reply.header('etag', etagOf(found.latestPolicyVersion)).send(found);
     },
   );
@@ -87,7 +86,7 @@ export const programsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
       config: { access: 'programs.manage', audit: 'programs.policy-change' },
     },
     async (request, reply) => {
-      const created = await changePolicy(db, ctx(request), request.params.id, request.headers['if-match'], request.body);
+      const created = await changePolicy(request.db, ctx(request), request.params.id, request.headers['if-match'], request.body);
       return reply.header('etag', etagOf(created.version)).send(created);
     },
   );
@@ -104,7 +103,7 @@ export const programsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
       config: { access: 'programs.read', audit: 'programs.policy-versions' },
     },
     async (request, reply) => {
-      const history = await listPolicyVersions(db, ctx(request), request.params.id);
+      const history = await listPolicyVersions(request.db, ctx(request), request.params.id);
       const latest = history.items[0];
       if (latest) reply.header('etag', etagOf(latest.version));
       return reply.send(history);

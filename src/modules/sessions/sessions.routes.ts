@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -22,7 +21,7 @@ const tags = ['sessions'];
 const access = 'clients.clinical' as const;
 
 /** Individual therapy sessions, under /v1 (client-scoped collection, then /v1/sessions/:id). */
-export const sessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const sessionsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/clients/:id/sessions',
     {
@@ -35,7 +34,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
       },
       config: { access, audit: 'sessions.list' },
     },
-    async (request) => listSessions(db, ctx(request), request.params.id, request.query),
+    async (request) => listSessions(request.db, ctx(request), request.params.id, request.query),
   );
 
   app.post(
@@ -51,7 +50,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
       config: { access, audit: 'sessions.create' },
     },
     async (request, reply) => {
-      const created = await createSession(db, ctx(request), request.params.id, request.body);
+      const created = await createSession(request.db, ctx(request), request.params.id, request.body);
       return reply.code(201).header('etag', etagOf(created.version)).header('location', `/v1/sessions/${created.id}`).send(created);
     },
   );
@@ -68,7 +67,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
       config: { access, audit: 'sessions.read' },
     },
     async (request, reply) => {
-      const found = await readSession(db, ctx(request), request.params.id);
+      const found = await readSession(request.db, ctx(request), request.params.id);
       return reply.header('etag', etagOf(found.version)).send(found);
     },
   );
@@ -87,7 +86,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
       config: { access, audit: 'sessions.update' },
     },
     async (request, reply) => {
-      const updated = await updateSession(db, ctx(request), request.params.id, request.headers['if-match'], request.body);
+      const updated = await updateSession(request.db, ctx(request), request.params.id, request.headers['if-match'], request.body);
       return reply.header('etag', etagOf(updated.version)).send(updated);
     },
   );
@@ -104,7 +103,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
       config: { access, audit: 'psychotherapy-notes.read' },
     },
     async (request, reply) => {
-      const note = await readNote(db, ctx(request), request.params.id);
+      const note = await readNote(request.db, ctx(request), request.params.id);
       return reply.header('etag', etagOf(note.version)).send(note);
     },
   );
@@ -123,7 +122,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
       config: { access, audit: 'psychotherapy-notes.write' },
     },
     async (request, reply) => {
-      const { note, created } = await putNote(db, ctx(request), request.params.id, request.headers['if-match'], request.body.body);
+      const { note, created } = await putNote(request.db, ctx(request), request.params.id, request.headers['if-match'], request.body.body);
       return reply
         .code(created ? 201 : 200)
         .header('etag', etagOf(note.version))

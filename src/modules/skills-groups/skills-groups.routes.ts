@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -19,7 +18,7 @@ import { createSkillsGroup, listSkillsGroups, readCurriculum, readSkillsGroup, u
 const tags = ['skills-groups'];
 
 /** Skills-training groups, under /v1: who leads them, when they meet and the curriculum they cycle through. */
-export const skillsGroupsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const skillsGroupsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/skills-groups',
     {
@@ -31,7 +30,7 @@ export const skillsGroupsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app,
       },
       config: { access: 'skills-groups.read', audit: 'skills-groups.list' },
     },
-    async (request) => listSkillsGroups(db, ctx(request), request.query),
+    async (request) => listSkillsGroups(request.db, ctx(request), request.query),
   );
 
   app.post(
@@ -46,7 +45,7 @@ export const skillsGroupsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app,
       config: { access: 'skills-groups.create', audit: 'skills-groups.create' },
     },
     async (request, reply) => {
-      const created = await createSkillsGroup(db, ctx(request), request.body);
+      const created = await createSkillsGroup(request.db, ctx(request), request.body);
       return reply.code(201).header('etag', etagOf(created.version)).header('location', `/v1/skills-groups/${created.id}`).send(created);
     },
   );
@@ -63,7 +62,7 @@ export const skillsGroupsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app,
       config: { access: 'skills-groups.read', audit: 'skills-groups.read' },
     },
     async (request, reply) => {
-      const found = await readSkillsGroup(db, ctx(request), request.params.id);
+      const found = await readSkillsGroup(request.db, ctx(request), request.params.id);
       return reply.header('etag', etagOf(found.version)).send(found);
     },
   );
@@ -82,7 +81,7 @@ export const skillsGroupsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app,
       config: { access: 'skills-groups.manage', audit: 'skills-groups.update' },
     },
     async (request, reply) => {
-      const updated = await updateSkillsGroup(db, ctx(request), request.params.id, request.headers['if-match'], request.body);
+      const updated = await updateSkillsGroup(request.db, ctx(request), request.params.id, request.headers['if-match'], request.body);
       return reply.header('etag', etagOf(updated.version)).send(updated);
     },
   );
@@ -99,6 +98,6 @@ export const skillsGroupsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app,
       },
       config: { access: 'skills-groups.read', audit: 'skills-groups.curriculum' },
     },
-    async (request) => readCurriculum(db, ctx(request), request.params.id, request.query.date),
+    async (request) => readCurriculum(request.db, ctx(request), request.params.id, request.query.date),
   );
 };

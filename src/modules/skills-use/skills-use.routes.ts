@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { problemResponses } from '../../plugins/errors.js';
 import { clientIdParams, skillsUseQuery, skillsUseResponse } from './skills-use.schema.js';
 import { readSkillsUse } from './skills-use.service.js';
 
 /** The group view of a client's diary cards, under /v1: skills used, day by day, and nothing else of the card. */
-export const skillsUseRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const skillsUseRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/clients/:id/skills-use',
     {
@@ -19,6 +18,6 @@ export const skillsUseRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { 
       },
       config: { access: 'clients.group-view', audit: 'skills-use.read' },
     },
-    async (request) => readSkillsUse(db, ctx(request), request.params.id, request.query),
+    async (request) => readSkillsUse(request.db, ctx(request), request.params.id, request.query),
   );
 };

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { problemResponses } from '../../plugins/errors.js';
 import { createSkillBody, listSkillsQuery, skillIdParams, skillList, skillResponse, updateSkillBody } from './skills.schema.js';
@@ -8,7 +7,7 @@ import { createSkill, listSkills, updateSkill } from './skills.service.js';
 const tags = ['skills'];
 
 /** The clinic's skills catalog: reference data for diary cards, sessions and groups. No deletes: deactivate. */
-export const skillsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const skillsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/',
     {
@@ -20,7 +19,7 @@ export const skillsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
       },
       config: { access: 'skills.read', audit: 'skills.list' },
     },
-    async (request) => listSkills(db, ctx(request), request.query),
+    async (request) => listSkills(request.db, ctx(request), request.query),
   );
 
   app.post(
@@ -35,7 +34,7 @@ export const skillsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
       config: { access: 'skills.manage', audit: 'skills.create' },
     },
     async (request, reply) => {
-      const created = await createSkill(db, ctx(request), request.body);
+      const created = await createSkill(request.db, ctx(request), request.body);
       return reply.code(201).header('location', `/v1/skills/${created.id}`).send(created);
     },
   );
@@ -52,6 +51,6 @@ export const skillsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
       },
       config: { access: 'skills.manage', audit: 'skills.update' },
     },
-    async (request) => updateSkill(db, ctx(request), request.params.id, request.body),
+    async (request) => updateSkill(request.db, ctx(request), request.params.id, request.body),
   );
 };

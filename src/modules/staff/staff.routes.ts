@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -18,7 +17,7 @@ import { changeRoles, createStaff, listStaff, readStaff, setActive, updateStaff 
 const tags = ['staff'];
 const access = 'staff.manage' as const;
 
-export const staffRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const staffRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/',
     {
@@ -26,7 +25,7 @@ export const staffRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
       config: { access, audit: 'staff.create' },
     },
     async (request, reply) => {
-      const created = await createStaff(db, ctx(request), request.body);
+      const created = await createStaff(request.db, ctx(request), request.body);
       return reply.code(201).header('etag', etagOf(created.version)).header('location', `/v1/staff/${created.id}`).send(created);
     },
   );
@@ -42,7 +41,7 @@ export const staffRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
       },
       config: { access, audit: 'staff.list' },
     },
-    async (request) => listStaff(db, ctx(request), request.query),
+    async (request) => listStaff(request.db, ctx(request), request.query),
   );
 
   app.get(
@@ -52,7 +51,7 @@ export const staffRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
       config: { access, audit: 'staff.read' },
     },
     async (request, reply) => {
-      const found = await readStaff(db, ctx(request), request.params.id);
+      const found = await readStaff(request.db, ctx(request), request.params.id);
       return reply.header('etag', etagOf(found.version)).send(found);
     },
   );
@@ -71,7 +70,7 @@ export const staffRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
       config: { access, audit: 'staff.update' },
     },
     async (request, reply) => {
-      const updated = await updateStaff(db, ctx(request), request.params.id, request.headers['if-match'], request.body);
+      const updated = await updateStaff(request.db, ctx(request), request.params.id, request.headers['if-match'], request.body);
       return reply.header('etag', etagOf(updated.version)).send(updated);
     },
   );
@@ -90,7 +89,7 @@ export const staffRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
       config: { access, audit: 'staff.roles' },
     },
     async (request, reply) => {
-      const updated = await changeRoles(db, ctx(request), request.params.id, request.headers['if-match'], request.body.roles);
+      const updated = await changeRoles(request.db, ctx(request), request.params.id, request.headers['if-match'], request.body.roles);
       return reply.header('etag', etagOf(updated.version)).send(updated);
     },
   );
@@ -111,7 +110,7 @@ export const staffRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
         config: { access, audit: active ? 'staff.reactivate' : 'staff.deactivate' },
       },
       async (request, reply) => {
-        const updated = await setActive(db, ctx(request), request.params.id, active);
+        const updated = await setActive(request.db, ctx(request), request.params.id, active);
         return reply.header('etag', etagOf(updated.version)).send(updated);
       },
     );

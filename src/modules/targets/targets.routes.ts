@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -19,7 +18,7 @@ const tags = ['targets'];
 const access = 'clients.clinical' as const;
 
 /** Versioned treatment targets, under /v1/clients. */
-export const targetsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const targetsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/:id/targets',
     {
@@ -32,7 +31,7 @@ export const targetsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db
       },
       config: { access, audit: 'targets.list' },
     },
-    async (request) => listTargets(db, ctx(request), request.params.id, request.query),
+    async (request) => listTargets(request.db, ctx(request), request.params.id, request.query),
   );
 
   app.post(
@@ -48,7 +47,7 @@ export const targetsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db
       config: { access, audit: 'targets.create' },
     },
     async (request, reply) => {
-      const created = await createTarget(db, ctx(request), request.params.id, request.body);
+      const created = await createTarget(request.db, ctx(request), request.params.id, request.body);
       return reply.code(201).header('etag', etagOf(created.version)).send(created);
     },
   );
@@ -68,7 +67,7 @@ export const targetsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db
     },
     async (request, reply) => {
       const { id, targetId } = request.params;
-      const { target, created } = await changeTarget(db, ctx(request), id, targetId, request.headers['if-match'], request.body);
+      const { target, created } = await changeTarget(request.db, ctx(request), id, targetId, request.headers['if-match'], request.body);
       return reply
         .code(created ? 201 : 200)
         .header('etag', etagOf(target.version))
@@ -91,7 +90,7 @@ export const targetsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db
     },
     async (request, reply) => {
       const { id, targetId } = request.params;
-      const retired = await retireTarget(db, ctx(request), id, targetId, request.headers['if-match'], request.body);
+      const retired = await retireTarget(request.db, ctx(request), id, targetId, request.headers['if-match'], request.body);
       return reply.send(retired);
     },
   );

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -17,7 +16,7 @@ import { createAgendaItem, readMeetingAgenda, updateAgendaItem } from './team-ag
 const tags = ['teams'];
 
 /** A consultation-team meeting's agenda, under /v1/meetings/:id/agenda. */
-export const teamAgendaRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const teamAgendaRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/meetings/:id/agenda',
     {
@@ -29,7 +28,7 @@ export const teamAgendaRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
       },
       config: { access: 'meetings.read', audit: 'agenda-items.list' },
     },
-    async (request) => readMeetingAgenda(db, ctx(request), request.params.id),
+    async (request) => readMeetingAgenda(request.db, ctx(request), request.params.id),
   );
 
   app.post(
@@ -45,7 +44,7 @@ export const teamAgendaRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
       config: { access: 'meetings.write', audit: 'agenda-items.create' },
     },
     async (request, reply) => {
-      const created = await createAgendaItem(db, ctx(request), request.params.id, request.body);
+      const created = await createAgendaItem(request.db, ctx(request), request.params.id, request.body);
       return reply.code(201).header('etag', etagOf(created.version)).send(created);
     },
   );
@@ -65,7 +64,7 @@ export const teamAgendaRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
     },
     async (request, reply) => {
       const { id, itemId } = request.params;
-      const updated = await updateAgendaItem(db, ctx(request), id, itemId, request.headers['if-match'], request.body);
+      const updated = await updateAgendaItem(request.db, ctx(request), id, itemId, request.headers['if-match'], request.body);
       return reply.header('etag', etagOf(updated.version)).send(updated);
     },
   );

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { problemResponses } from '../../plugins/errors.js';
 import {
@@ -17,7 +16,7 @@ import { acceptProposal, dismissProposal, listProposals, refreshPrefill } from '
 const tags = ['consultation teams'];
 
 /** The agenda items the pre-fill proposes for a team meeting, and the team's decision on each, under /v1. */
-export const teamPrefillRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const teamPrefillRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/meetings/:id/proposals',
     {
@@ -30,7 +29,7 @@ export const teamPrefillRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, 
       },
       config: { access: 'meetings.read', audit: 'agenda-proposals.list' },
     },
-    async (request) => listProposals(db, ctx(request), request.params.id, request.query),
+    async (request) => listProposals(request.db, ctx(request), request.params.id, request.query),
   );
 
   app.post(
@@ -44,7 +43,7 @@ export const teamPrefillRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, 
       },
       config: { access: 'meetings.write', audit: 'meetings.prefill' },
     },
-    async (request) => refreshPrefill(db, ctx(request), request.params.id),
+    async (request) => refreshPrefill(request.db, ctx(request), request.params.id),
   );
 
   app.post(
@@ -61,7 +60,7 @@ export const teamPrefillRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, 
     },
     async (request, reply) => {
       const { id, proposalId } = request.params;
-      return reply.code(201).send(await acceptProposal(db, ctx(request), id, proposalId, request.body));
+      return reply.code(201).send(await acceptProposal(request.db, ctx(request), id, proposalId, request.body));
     },
   );
 
@@ -77,6 +76,6 @@ export const teamPrefillRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, 
       },
       config: { access: 'meetings.write', audit: 'agenda-proposals.dismiss' },
     },
-    async (request) => dismissProposal(db, ctx(request), request.params.id, request.params.proposalId, request.body),
+    async (request) => dismissProposal(request.db, ctx(request), request.params.id, request.params.proposalId, request.body),
   );
 };

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { problemResponses } from '../../plugins/errors.js';
 import { renderPrepMarkdown } from './team-prep.markdown.js';
@@ -30,7 +29,7 @@ function prepFormat(format: PrepFormat | undefined, accept: string | undefined):
 }
 
 /** The consultation team's prep packet for a meeting, under /v1, and the same summary of one client. */
-export const teamPrepRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const teamPrepRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/meetings/:id/prep',
     {
@@ -52,7 +51,7 @@ export const teamPrepRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
     },
     async (request, reply) => {
       const format = prepFormat(request.query.format, request.headers.accept);
-      const packet = await readMeetingPrep(db, ctx(request), request.params.id, format);
+      const packet = await readMeetingPrep(request.db, ctx(request), request.params.id, format);
       reply.header('vary', 'accept');
       if (format === 'json') return reply.type('application/json; charset=utf-8').send(packet);
       return reply.type(`${MARKDOWN}; charset=utf-8`).send(renderPrepMarkdown(packet));
@@ -70,6 +69,6 @@ export const teamPrepRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
       },
       config: { access: 'clients.team-view', audit: 'team-summary.read' },
     },
-    async (request) => readTeamSummary(db, ctx(request), request.params.id),
+    async (request) => readTeamSummary(request.db, ctx(request), request.params.id),
   );
 };

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -19,7 +18,7 @@ import {
 const tags = ['teams'];
 
 /** A team's membership and its role rota, under /v1/teams/:id. */
-export const teamMembersRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const teamMembersRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/:id/members',
     {
@@ -32,7 +31,7 @@ export const teamMembersRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, 
       },
       config: { access: 'teams.read', audit: 'team-members.list' },
     },
-    async (request) => listMembers(db, ctx(request), request.params.id, request.query.current === 'true'),
+    async (request) => listMembers(request.db, ctx(request), request.params.id, request.query.current === 'true'),
   );
 
   app.post(
@@ -48,7 +47,7 @@ export const teamMembersRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, 
       config: { access: 'teams.manage', audit: 'team-members.add' },
     },
     async (request, reply) => {
-      const added = await addMember(db, ctx(request), request.params.id, request.body);
+      const added = await addMember(request.db, ctx(request), request.params.id, request.body);
       return reply.code(201).header('etag', etagOf(added.version)).send(added);
     },
   );
@@ -68,7 +67,7 @@ export const teamMembersRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, 
     },
     async (request, reply) => {
       const { id, memberId } = request.params;
-      const updated = await updateMember(db, ctx(request), id, memberId, request.headers['if-match'], request.body);
+      const updated = await updateMember(request.db, ctx(request), id, memberId, request.headers['if-match'], request.body);
       return reply.header('etag', etagOf(updated.version)).send(updated);
     },
   );
@@ -84,6 +83,6 @@ export const teamMembersRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, 
       },
       config: { access: 'teams.read', audit: 'team-rota.read' },
     },
-    async (request) => readRota(db, ctx(request), request.params.id),
+    async (request) => readRota(request.db, ctx(request), request.params.id),
   );
 };

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -9,7 +8,7 @@ import { createTeam, listTeams, readTeam, updateTeam } from './teams.service.js'
 const tags = ['teams'];
 
 /** Consultation teams, under /v1/teams: program, lead, the agenda's category order and the pre-fill's thresholds. */
-export const teamsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const teamsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/',
     {
@@ -21,7 +20,7 @@ export const teamsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
       },
       config: { access: 'teams.read', audit: 'teams.list' },
     },
-    async (request) => listTeams(db, ctx(request), request.query),
+    async (request) => listTeams(request.db, ctx(request), request.query),
   );
 
   app.post(
@@ -36,7 +35,7 @@ export const teamsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
       config: { access: 'teams.create', audit: 'teams.create' },
     },
     async (request, reply) => {
-      const created = await createTeam(db, ctx(request), request.body);
+      const created = await createTeam(request.db, ctx(request), request.body);
       return reply.code(201).header('etag', etagOf(created.version)).header('location', `/v1/teams/${created.id}`).send(created);
     },
   );
@@ -48,7 +47,7 @@ export const teamsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
       config: { access: 'teams.read', audit: 'teams.read' },
     },
     async (request, reply) => {
-      const found = await readTeam(db, ctx(request), request.params.id);
+      const found = await readTeam(request.db, ctx(request), request.params.id);
       return reply.header('etag', etagOf(found.version)).send(found);
     },
   );
@@ -67,7 +66,7 @@ export const teamsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
       config: { access: 'teams.manage', audit: 'teams.update' },
     },
     async (request, reply) => {
-      const updated = await updateTeam(db, ctx(request), request.params.id, request.headers['if-match'], request.body);
+      const updated = await updateTeam(request.db, ctx(request), request.params.id, request.headers['if-match'], request.body);
       return reply.header('etag', etagOf(updated.version)).send(updated);
     },
   );

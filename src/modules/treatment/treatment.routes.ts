@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/client.js';
 import { authed as ctx } from '../../lib/context.js';
 import { etagOf } from '../../lib/http.js';
 import { problemResponses } from '../../plugins/errors.js';
@@ -26,7 +25,7 @@ const tags = ['treatment'];
 /** The clinical record: the primary therapist, or a clinician with a break-glass grant (checked in the service). */
 const access = 'clients.clinical' as const;
 
-export const treatmentRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const treatmentRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/:id/episodes',
     {
@@ -38,7 +37,7 @@ export const treatmentRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { 
       },
       config: { access, audit: 'episodes.list' },
     },
-    async (request) => listEpisodes(db, ctx(request), request.params.id),
+    async (request) => listEpisodes(request.db, ctx(request), request.params.id),
   );
 
   app.post(
@@ -54,7 +53,7 @@ export const treatmentRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { 
       config: { access, audit: 'episodes.open' },
     },
     async (request, reply) => {
-      const created = await openEpisode(db, ctx(request), request.params.id, request.body);
+      const created = await openEpisode(request.db, ctx(request), request.params.id, request.body);
       return reply.code(201).header('etag', etagOf(created.version)).send(created);
     },
   );
@@ -74,7 +73,7 @@ export const treatmentRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { 
     },
     async (request, reply) => {
       const { id, episodeId } = request.params;
-      const updated = await transitionEpisode(db, ctx(request), id, episodeId, request.headers['if-match'], request.body);
+      const updated = await transitionEpisode(request.db, ctx(request), id, episodeId, request.headers['if-match'], request.body);
       return reply.header('etag', etagOf(updated.version)).send(updated);
     },
   );
@@ -90,7 +89,7 @@ export const treatmentRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { 
       },
       config: { access, audit: 'stages.list' },
     },
-    async (request) => listStages(db, ctx(request), request.params.id),
+    async (request) => listStages(request.db, ctx(request), request.params.id),
   );
 
   app.post(
@@ -105,7 +104,7 @@ export const treatmentRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { 
       },
       config: { access, audit: 'stages.assign' },
     },
-    async (request, reply) => reply.code(201).send(await assignStage(db, ctx(request), request.params.id, request.body)),
+    async (request, reply) => reply.code(201).send(await assignStage(request.db, ctx(request), request.params.id, request.body)),
   );
 
   app.get(
@@ -119,7 +118,7 @@ export const treatmentRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { 
       },
       config: { access, audit: 'commitments.list' },
     },
-    async (request) => listCommitments(db, ctx(request), request.params.id),
+    async (request) => listCommitments(request.db, ctx(request), request.params.id),
   );
 
   app.post(
@@ -134,6 +133,6 @@ export const treatmentRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { 
       },
       config: { access, audit: 'commitments.create' },
     },
-    async (request, reply) => reply.code(201).send(await createCommitment(db, ctx(request), request.params.id, request.body)),
+    async (request, reply) => reply.code(201).send(await createCommitment(request.db, ctx(request), request.params.id, request.body)),
   );
 };

@@ -1,6 +1,7 @@
-import { and, desc, eq, lte } from 'drizzle-orm';
+import { and, desc, eq, lte, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
-import { type AvailabilityWindow, clinics, coachingLimits } from '../../db/schema/index.js';
+import { clinicTimeZone } from '../../db/clinic-date.js';
+import { type AvailabilityWindow, coachingLimits } from '../../db/schema/index.js';
 
 export type CoachingLimitsRow = typeof coachingLimits.$inferSelect;
 
@@ -17,8 +18,8 @@ export async function limitsInForce(db: DbOrTx, clinicId: string, staffId: strin
 
 /** The clinic's IANA time zone, in which availability windows are stated. */
 export async function clinicTimeZoneOf(db: DbOrTx, clinicId: string): Promise<string> {
-  const [clinic] = await db.select({ timeZone: clinics.timeZone }).from(clinics).where(eq(clinics.id, clinicId));
-  return clinic?.timeZone ?? 'UTC';
+  const { rows } = await db.execute<{ timeZone: string | null }>(sql`select ${clinicTimeZone(clinicId)} as "timeZone"`);
+  return rows[0]?.timeZone ?? 'UTC';
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();

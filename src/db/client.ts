@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { Config } from '../config.js';
 import * as schema from './schema/index.js';
-import { releaseEndedReads } from './scope.js';
+import { endedReadsKept, releaseEndedReads } from './scope.js';
 
 /** Both drivers return `{ rows }` from `execute`; this HKT lets one type describe either. */
 type RowsOf<Row> = { rows: Row[] };
@@ -25,8 +25,11 @@ export interface Database {
   description: string;
   ping(): Promise<void>;
   close(): Promise<void>;
-  /** Connections of the node-postgres pool (PGlite has none). */
-  poolStats?(): { total: number; idle: number; waiting: number };
+  /**
+   * Connections of the node-postgres pool (PGlite has none); endedReads: those kept after a read
+   * for the next request, their ROLLBACK not sent yet (src/db/scope.ts), counted in total.
+   */
+  poolStats?(): { total: number; idle: number; waiting: number; endedReads: number };
 }
 
 /** Pool limits for PostgreSQL: a statement timeout of 0 (or none) lets statements run as long as they take. */
@@ -93,7 +96,7 @@ async function openPostgres(url: string, { poolMax = 20, statementTimeoutMs, con
       await releaseEndedReads(pool);
       await pool.end();
     },
-    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, endedReads: endedReadsKept(pool) }),
   };
 }
 

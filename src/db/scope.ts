@@ -183,6 +183,10 @@ class EndedReads {
     return this.held.pop()?.client;
   }
 
+  get size(): number {
+    return this.held.length;
+  }
+
   /** Rolls back and returns every kept connection (before the pool ends). */
   async release(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
@@ -209,6 +213,11 @@ function endedReadsOf(pool: Pool): EndedReads {
     endedReads.set(pool, reads);
   }
   return reads;
+}
+
+/** How many connections of a pool are kept after a read, their ROLLBACK not sent yet (checked out, to the pool). */
+export function endedReadsKept(pool: Pool): number {
+  return endedReads.get(pool)?.size ?? 0;
 }
 
 /** Rolls back the ended reads kept from a pool and returns them to it; call before ending the pool. */

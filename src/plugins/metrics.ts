@@ -61,7 +61,7 @@ export default fp(
     if (opts.database.poolStats) {
       new Gauge({
         name: 'db_pool_connections',
-        help: 'Database pool connections: total open, idle, and requests waiting for one',
+        help: 'Database pool connections: total open, idle, kept after a read for the next request (ended_read), and requests waiting for one',
         labelNames: ['state'] as const,
         registers: [own],
         collect() {
@@ -70,6 +70,7 @@ export default fp(
           this.set({ state: 'total' }, pool.total);
           this.set({ state: 'idle' }, pool.idle);
           this.set({ state: 'waiting' }, pool.waiting);
+          this.set({ state: 'ended_read' }, pool.endedReads);
         },
       });
     }

@@ -80,6 +80,7 @@ describe('GET /metrics', () => {
       expect(sample(after, 'db_pool_connections', { state: 'total' })).toBeGreaterThanOrEqual(1);
       expect(sample(after, 'db_pool_connections', { state: 'idle' })).toBeGreaterThanOrEqual(0);
       expect(sample(after, 'db_pool_connections', { state: 'waiting' })).toBe(0);
+      expect(sample(after, 'db_pool_connections', { state: 'ended_read' })).toBeGreaterThanOrEqual(0);
     } else {
       // The embedded database has no pool, so the gauge is not registered at all.
       expect(after).not.toContain('db_pool_connections');

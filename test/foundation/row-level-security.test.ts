@@ -244,7 +244,7 @@ describeOnPostgres('the API logged in as a role that owns no table', () => {
       await settle();
       const read = await connection(tokenFor(app, admin));
       expect(await held()).toEqual([{ count: 1 }]);
-      expect(appDatabase.poolStats?.().idle).toBe((appDatabase.poolStats?.().total ?? 0) - 1);
+      expect(appDatabase.poolStats?.()).toMatchObject({ endedReads: 1, idle: (appDatabase.poolStats?.().total ?? 0) - 1 });
       // Work outside requests (the audit writer, sign-in) gets another connection, as the login role.
       const { rows } = await appDatabase.db.execute<{ pid: number; role: string; clinic: string | null }>(
         sql`select pg_backend_pid() as pid, current_user as role, nullif(current_setting('app.clinic_id', true), '') as clinic`,
@@ -254,7 +254,7 @@ describeOnPostgres('the API logged in as a role that owns no table', () => {
       expect(read.clinic).toBe(clinic.id);
       await settle();
       expect(await held()).toEqual([{ count: 0 }]);
-      expect(appDatabase.poolStats?.()).toMatchObject({ idle: appDatabase.poolStats?.().total });
+      expect(appDatabase.poolStats?.()).toMatchObject({ endedReads: 0, idle: appDatabase.poolStats?.().total });
     });
 
     it('a kept connection lost meanwhile costs the next request nothing: it opens on a fresh one', async () => {

@@ -59,11 +59,14 @@ import { busyShare, type CpuSample, hostCpu, percentile } from './stats.js';
 const COMMAND = 'DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node --import tsx bench/meeting.ts';
 const WARM_UP = 20;
 const TIMED = 120;
+/** Calls after the timed ones whose statements are recorded (not timed: recording slows the process). */
+const RECORDED = 30;
 const GOAL_P95_MS = 150;
 
 // ---------------------------------------------------------------------------------------------
 // Counting statements: every statement a request sends, attributed to it by AsyncLocalStorage, so
-// the audit sealer's background passes on the same pool are not counted.
+// the audit sealer's background passes on the same pool are not counted. Only the recorded calls
+// run inside it: while an AsyncLocalStorage is enabled, Node.js runs an async hook on every promise.
 
 interface Statement {
   label: string;
@@ -132,7 +135,7 @@ interface Measured extends Timing {
   clinicClients: number;
   label: string;
   goal: number | null;
-  /** Statements per request over the timed calls: fewest and most. */
+  /** Statements per request over the recorded calls: fewest and most. */
   statements: [number, number];
   recordings: Statement[][];
 }
@@ -180,7 +183,7 @@ async function main() {
         table,
         '',
         `- Each timed POST creates the week's meeting (dated today in ${TIME_ZONE}), carries over the previous meeting's ${seeded.carried} open items (${seeded.carriedClients} about clients) and pre-fills ${proposals} proposals from the team's ${CLIENTS} clients; the GET then builds the packet for those ${seeded.carriedClients} clients. After each pair, outside the timing, the new meeting, its items and proposals are deleted and the carried items reopened with SQL, so every iteration starts from the same state.`,
-        `- ${WARM_UP} warm-up calls, then ${TIMED} timed calls one after another; every response must be 2xx and carry what it should. Statements are counted per request (every \`pg.Client#query\` made on its behalf, the audit record's included; the sealer's background passes are not).`,
+        `- ${WARM_UP} warm-up calls, then ${TIMED} timed calls one after another; every response must be 2xx and carry what it should. Then ${RECORDED} more calls, not timed, whose statements are counted per request (every \`pg.Client#query\` made on its behalf, the audit record's included; the sealer's background passes are not): attributing them takes an AsyncLocalStorage, whose async hook slows every promise of the process, so it is enabled for those calls only.`,
         ...cpu,
         ...machineLine(serverVersion),
         '',
@@ -382,13 +385,21 @@ function cpuLine(before: CpuMark, after: CpuMark): string {
 
 type Headers = Record<string, string>;
 
-async function call(app: App, method: 'GET' | 'POST', url: string, headers: Headers, expected: number, payload?: object) {
+/**
+ * One request. With `record`, every statement it sends is collected; that needs the
+ * AsyncLocalStorage, whose async hook slows every promise of the process while it is enabled, so
+ * timed calls do not record and `stopRecording` turns the hook off again after a recorded pass.
+ */
+async function call(app: App, method: 'GET' | 'POST', url: string, headers: Headers, expected: number, payload?: object, record = false) {
   const statements: Statement[] = [];
+  const send = () => app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
   // inject returns a lazy chain that starts the request when awaited: await it inside the context.
-  const response = await recording.run(statements, async () => await app.inject({ method, url, headers, ...(payload ? { payload } : {}) }));
+  const response = record ? await recording.run(statements, async () => await send()) : await send();
   if (response.statusCode !== expected) throw new Error(`${method} ${url}: ${response.statusCode} ${response.body.slice(0, 2000)}`);
   return { response, statements };
 }
+
+const stopRecording = () => recording.disable();
 
 const measured = (
   key: Key,
@@ -460,27 +471,32 @@ async function measure(app: App, sql: pg.Client, headers: Headers, s: Seeded, cl
   const postStatements: Statement[][] = [];
   const prepStatements: Statement[][] = [];
   let proposals = 0;
-  for (let i = 0; i < WARM_UP + TIMED; i++) {
+  for (let i = 0; i < WARM_UP + TIMED + RECORDED; i++) {
+    const timed = i >= WARM_UP && i < WARM_UP + TIMED;
+    const record = i >= WARM_UP + TIMED;
     const t0 = process.hrtime.bigint();
-    const made = await call(app, 'POST', create, headers, 201, payload);
+    const made = await call(app, 'POST', create, headers, 201, payload, record);
     const t1 = process.hrtime.bigint();
     const meeting = made.response.json() as Created;
-    const read = await call(app, 'GET', `/v1/meetings/${meeting.id}/prep`, headers, 200);
+    const read = await call(app, 'GET', `/v1/meetings/${meeting.id}/prep`, headers, 200, undefined, record);
     const t2 = process.hrtime.bigint();
     const got = read.response.json() as Packet;
     if (meeting.carriedOver !== s.carried || got.clients.length !== s.carriedClients) {
       throw new Error(`iteration ${i}: ${meeting.carriedOver} carried over, ${got.clients.length} clients in the packet`);
     }
     proposals = meeting.proposals;
-    if (i >= WARM_UP) {
+    if (timed) {
       pair.push(Number(t2 - t0) / 1e6);
       post.push(Number(t1 - t0) / 1e6);
       prep.push(Number(t2 - t1) / 1e6);
+    }
+    if (record) {
       postStatements.push(made.statements);
       prepStatements.push(read.statements);
     }
     await reset(sql, s, meeting.id);
   }
+  stopRecording();
   const cpu = cpuLine(cpuBefore, await cpuMark(sql));
   log(`  CPU during the pairs: ${cpu}`);
   const rows: Measured[] = [
@@ -513,16 +529,17 @@ async function measure(app: App, sql: pg.Client, headers: Headers, s: Seeded, cl
   // Read-only calls on a meeting left in place: the packet as Markdown, and the stress agenda.
   const kept = (await call(app, 'POST', create, headers, 201, payload)).response.json() as Created;
   const timeGet = async (url: string, check: (body: string) => void) => {
-    const recordings: Statement[][] = [];
     const timing = await timeCalls(
       async (i) => {
-        const { response, statements } = await call(app, 'GET', url, headers, 200);
+        const { response } = await call(app, 'GET', url, headers, 200);
         if (i === 0) check(response.body);
-        if (i >= WARM_UP) recordings.push(statements);
       },
       WARM_UP,
       TIMED,
     );
+    const recordings: Statement[][] = [];
+    for (let i = 0; i < RECORDED; i++) recordings.push((await call(app, 'GET', url, headers, 200, undefined, true)).statements);
+    stopRecording();
     return { timing, recordings };
   };
   const markdown = await timeGet(`/v1/meetings/${kept.id}/prep?format=markdown`, (body) => {

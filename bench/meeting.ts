@@ -385,11 +385,7 @@ function cpuLine(before: CpuMark, after: CpuMark): string {
 
 type Headers = Record<string, string>;
 
-/**
- * One request. With `record`, every statement it sends is collected; that needs the
- * AsyncLocalStorage, whose async hook slows every promise of the process while it is enabled, so
- * timed calls do not record and `stopRecording` turns the hook off again after a recorded pass.
- */
+/** One request; with `record`, the statements it sends are collected (call `recording.disable()` after a recorded pass). */
 async function call(app: App, method: 'GET' | 'POST', url: string, headers: Headers, expected: number, payload?: object, record = false) {
   const statements: Statement[] = [];
   const send = () => app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
@@ -398,8 +394,6 @@ async function call(app: App, method: 'GET' | 'POST', url: string, headers: Head
   if (response.statusCode !== expected) throw new Error(`${method} ${url}: ${response.statusCode} ${response.body.slice(0, 2000)}`);
   return { response, statements };
 }
-
-const stopRecording = () => recording.disable();
 
 const measured = (
   key: Key,
@@ -464,7 +458,8 @@ async function measure(app: App, sql: pg.Client, headers: Headers, s: Seeded, cl
   await reset(sql, s, created.id);
 
   // The pair, timed call by call, with the reset after each outside the timing.
-  const cpuBefore = await cpuMark(sql);
+  let cpuBefore: CpuMark | undefined;
+  let cpuAfter: CpuMark | undefined;
   const pair: number[] = [];
   const post: number[] = [];
   const prep: number[] = [];
@@ -474,6 +469,8 @@ async function measure(app: App, sql: pg.Client, headers: Headers, s: Seeded, cl
   for (let i = 0; i < WARM_UP + TIMED + RECORDED; i++) {
     const timed = i >= WARM_UP && i < WARM_UP + TIMED;
     const record = i >= WARM_UP + TIMED;
+    if (i === WARM_UP) cpuBefore = await cpuMark(sql);
+    if (i === WARM_UP + TIMED) cpuAfter = await cpuMark(sql);
     const t0 = process.hrtime.bigint();
     const made = await call(app, 'POST', create, headers, 201, payload, record);
     const t1 = process.hrtime.bigint();
@@ -496,8 +493,8 @@ async function measure(app: App, sql: pg.Client, headers: Headers, s: Seeded, cl
     }
     await reset(sql, s, meeting.id);
   }
-  stopRecording();
-  const cpu = cpuLine(cpuBefore, await cpuMark(sql));
+  recording.disable();
+  const cpu = cpuLine(cpuBefore as CpuMark, cpuAfter as CpuMark);
   log(`  CPU during the pairs: ${cpu}`);
   const rows: Measured[] = [
     measured(
@@ -539,7 +536,7 @@ async function measure(app: App, sql: pg.Client, headers: Headers, s: Seeded, cl
     );
     const recordings: Statement[][] = [];
     for (let i = 0; i < RECORDED; i++) recordings.push((await call(app, 'GET', url, headers, 200, undefined, true)).statements);
-    stopRecording();
+    recording.disable();
     return { timing, recordings };
   };
   const markdown = await timeGet(`/v1/meetings/${kept.id}/prep?format=markdown`, (body) => {

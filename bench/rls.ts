@@ -127,7 +127,7 @@ runMain(async () => {
         `| mean latency (sequential) | ${ms(on.mean)} | ${ms(offSummary.mean)} | ${pct(on.mean, offSummary.mean)} |`,
         `| p50 latency | ${ms(on.p50)} | ${ms(offSummary.p50)} | ${pct(on.p50, offSummary.p50)} |`,
         `| p95 latency | ${ms(on.p95)} | ${ms(offSummary.p95)} | ${pct(on.p95, offSummary.p95)} |`,
-        `| sequential mean, median of the ${ROUNDS} rounds' own ratios | | | ${(roundCost * 100).toFixed(1)} % |`,
+        `| sequential mean, median of the ${ROUNDS} rounds' own ratios | | | ${signed(roundCost)} |`,
         `| throughput, ${CONCURRENCY} in flight (median of rounds) | ${on.rps.toFixed(0)} req/s | ${offSummary.rps.toFixed(0)} req/s | ${pct(on.rps, offSummary.rps)} |`,
         `| throughput, median of the ${ROUNDS} rounds' own ratios | | | ${signed(roundThroughputChange)} |`,
       ];
